@@ -1,0 +1,1 @@
+"""How data gets in and out: catalogue sources, spreadsheets, the marketplace."""

@@ -1,0 +1,1 @@
+"""What happens when: the Prefect flows and tasks, and the ``lapak`` command."""

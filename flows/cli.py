@@ -1,0 +1,115 @@
+"""The ``lapak`` command. See ../shared/interface.md and the README.
+
+Heavy modules (Prefect, pandas) are imported inside each command so ``lapak --help``
+and ``lapak check`` start quickly. Exit status 0 means the run completed (rejected rows
+are reported, not failures); anything else prints a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+class CommandError(Exception):
+    """A failure the operator can act on: printed as one line, exit status 1."""
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from flows.intake import check_file
+
+    return check_file(Path(args.file), config_path=args.config, out_dir=args.out)
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from connectors.sheets import write_template
+
+    path = write_template(Path(args.file))
+    print(f"Template written / templat ditulis: {path}")
+    return 0
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from connectors.sandbox.server import run_from_cli
+
+    return run_from_cli(args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from flows.demo import run_demo
+
+    return run_demo(keep=args.keep)
+
+
+def _not_yet(args: argparse.Namespace) -> int:
+    raise CommandError(f"'lapak {args.command}' is not built yet (see the open issues)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lapak", description="Lapak Desa: village catalogues to the marketplace and orders back.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("demo", help="end-to-end run on the bundled sample groups")
+    s.add_argument("--keep", metavar="DIR", help="keep the demo's files (outputs, state) in DIR")
+    s.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("sync", help="catalogue sync: extract, validate, plan, push")
+    s.add_argument("--config", default="lapak.toml")
+    s.add_argument("--group", action="append", default=[], metavar="ID")
+    s.add_argument("--dry-run", action="store_true")
+    s.set_defaults(func=_not_yet)
+
+    s = sub.add_parser("orders", help="pull new and changed orders, correct stock, write order sheets")
+    s.add_argument("--config", default="lapak.toml")
+    s.set_defaults(func=_not_yet)
+
+    s = sub.add_parser("backfill", help="pull every order created in a date range")
+    s.add_argument("--config", default="lapak.toml")
+    s.add_argument("--start", required=True, metavar="YYYY-MM-DD")
+    s.add_argument("--end", required=True, metavar="YYYY-MM-DD")
+    s.set_defaults(func=_not_yet)
+
+    s = sub.add_parser("serve", help="serve the deployments with their schedules")
+    s.add_argument("--config", default="lapak.toml")
+    s.set_defaults(func=_not_yet)
+
+    s = sub.add_parser("sandbox", help="run the sandbox marketplace on 127.0.0.1")
+    s.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    s.add_argument("--data", metavar="DIR", default="var/sandbox", help="state folder (survives restarts)")
+    s.add_argument("--client-id", default=None)
+    s.add_argument("--client-secret", default=None)
+    s.add_argument("--fs-id", type=int, default=None)
+    s.add_argument("--shops", default=None, metavar="ID,ID…")
+    s.add_argument("--rate-limit", type=float, default=None, metavar="N", help="items per second per endpoint")
+    s.set_defaults(func=_cmd_sandbox)
+
+    s = sub.add_parser("check", help="validate one catalogue file offline")
+    s.add_argument("file")
+    s.add_argument("--config", default=None, help="use the configured marketplace's categories and aliases")
+    s.add_argument("--out", default=None, metavar="DIR", help="where the annotated copy goes (default: out/)")
+    s.set_defaults(func=_cmd_check)
+
+    s = sub.add_parser("template", help="write the blank catalogue template (XLSX)")
+    s.add_argument("file")
+    s.set_defaults(func=_cmd_template)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("lapak: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # one line for the operator; details are in the logs
+        from schemas.config import ConfigError
+
+        kind = "" if isinstance(err, (CommandError, ConfigError)) else f"{type(err).__name__}: "
+        print(f"lapak {args.command}: {kind}{err}".splitlines()[0], file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

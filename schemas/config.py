@@ -1,0 +1,185 @@
+"""``lapak.toml``: typed configuration with environment overrides.
+
+Every section is a pydantic-settings model whose environment variables
+(``LAPAK_<SECTION>_<KEY>``) win over the file. Unknown keys are errors that name the key.
+Relative paths are resolved against the folder of the config file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+class _Section(BaseSettings):
+    """A config section: the file's values, overridden by ``LAPAK_<SECTION>_<KEY>``."""
+
+    model_config = SettingsConfigDict(extra="forbid", case_sensitive=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+class MarketplaceConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_MARKETPLACE_", extra="forbid")
+
+    api_url: str = Field(description="Base URL of every call but the token endpoint.")
+    auth_url: str = Field(description="Host of the token endpoint.")
+    fs_id: int
+    client_id: str
+    client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LAPAK_CLIENT_SECRET", "client_secret"),
+        description="From env LAPAK_CLIENT_SECRET or the Prefect Secret block; never required in the file.",
+    )
+    client_secret_block: str | None = Field(
+        default=None, description="Name of a Prefect Secret block holding the client secret."
+    )
+    rate_limit_per_second: float = Field(default=5, gt=0)
+
+    @field_validator("api_url", "auth_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    def resolve_client_secret(self) -> SecretStr:
+        """The client secret from the environment/file, else from the named Prefect Secret block."""
+        if self.client_secret is not None:
+            return self.client_secret
+        if self.client_secret_block:
+            from prefect.blocks.system import Secret
+
+            return SecretStr(Secret.load(self.client_secret_block).get())
+        raise ConfigError(
+            "no client secret: set LAPAK_CLIENT_SECRET or [marketplace] client_secret_block"
+        )
+
+
+class StateConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_STATE_", extra="forbid")
+
+    url: str = "sqlite:///var/lapak.db"
+
+
+class OutputConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_OUTPUT_", extra="forbid")
+
+    dir: Path = Path("out")
+
+
+class StockConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_STOCK_", extra="forbid")
+
+    safety_buffer: int = Field(default=0, ge=0)
+
+
+class GroupConfig(BaseModel):
+    """One village group: its stable id, where it sells and where its catalogue lives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="Stable id: SKUs and state hang on it.")
+    name: str
+    village: str = ""
+    regency: str = ""
+    shop_id: int
+    catalogue: str = Field(description="A path (relative to the config file) or an https:// CSV export URL.")
+
+    @property
+    def catalogue_is_url(self) -> bool:
+        return self.catalogue.startswith(("https://", "http://"))
+
+
+class LapakConfig(BaseModel):
+    """The whole ``lapak.toml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "state", "output", "stock")
+
+    marketplace: MarketplaceConfig
+    state: StateConfig = Field(default_factory=StateConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    stock: StockConfig = Field(default_factory=StockConfig)
+    groups: list[GroupConfig] = Field(default_factory=list)
+    categories: dict[str, int] = Field(default_factory=dict, description="Catalogue text -> leaf category id.")
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def group(self, group_id: str) -> GroupConfig:
+        for g in self.groups:
+            if g.id == group_id:
+                return g
+        raise ConfigError(f"no group {group_id!r} in the configuration")
+
+    def path(self, p: str | Path) -> Path:
+        """A path from the file, resolved against the config file's folder."""
+        p = Path(p)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.output.dir)
+
+    @property
+    def state_url(self) -> str:
+        """The state URL, a relative SQLite path resolved against the config folder."""
+        url = self.state.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key {loc!r}")
+        else:
+            parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path, source: str = "lapak.toml") -> LapakConfig:
+    """Validate a config mapping; errors name the source and the key."""
+    sections: dict[str, Any] = {}
+    try:
+        for name, model in (("marketplace", MarketplaceConfig), ("state", StateConfig),
+                            ("output", OutputConfig), ("stock", StockConfig)):
+            if name in data or name != "marketplace":
+                sections[name] = model(**data.get(name, {}))
+            else:
+                sections[name] = model()  # all from the environment, or a clear error
+        rest = {k: v for k, v in data.items() if k not in LapakConfig.SECTIONS}
+        return LapakConfig(**sections, **rest, base_dir=base_dir)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: {_describe(err)}") from None
+
+
+def load_config(path: str | Path) -> LapakConfig:
+    """Read and validate ``lapak.toml``; raise :class:`ConfigError` naming the file and key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return parse_config(data, base_dir=path.resolve().parent, source=str(path))
