@@ -42,3 +42,53 @@ def _tree() -> list[Category]:
 
 
 DEFAULT_CATEGORIES: list[Category] = _tree()
+
+
+def category_key(text: str) -> str:
+    """Compare category names ignoring case, spacing, punctuation and accents."""
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+    return re.sub(r"[^a-z0-9]+", "", folded)
+
+
+class CategoryIndex:
+    """Matches catalogue text to a leaf category: by name, by configured alias, or by leaf id.
+
+    Matching works per distinct text (a catalogue has few), so whole columns map quickly.
+    """
+
+    def __init__(self, categories: list[Category], aliases: dict[str, int] | None = None):
+        self.categories = {c.id: c for c in categories}
+        self.leaves = {c.id: c for c in categories if c.is_leaf}
+        self._by_key: dict[str, int] = {category_key(c.name): c.id for c in categories}
+        self._by_key.update({category_key(str(c.id)): c.id for c in self.leaves.values()})
+        for text, cid in (aliases or {}).items():
+            self._by_key[category_key(text)] = cid
+        self._choices = {category_key(c.name): c.name for c in self.leaves.values()}
+
+    def lookup(self, text: str) -> tuple[int | None, str | None, list[str]]:
+        """``(leaf_id, None, [])`` on a match, else ``(None, code, names to suggest)``.
+
+        Codes: ``unknown`` (nothing close: suggestions are the closest leaves),
+        ``not_leaf`` (a parent: suggestions are its leaves).
+        """
+        import difflib
+
+        key = category_key(text)
+        cid = self._by_key.get(key)
+        if cid is not None and cid in self.leaves:
+            return cid, None, []
+        if cid is not None and cid in self.categories:
+            children = [c.name for c in self.leaves.values() if c.parent_id == cid]
+            return None, "not_leaf", children
+        # A leaf named inside the text first ("keripik pisang"), then the most alike.
+        close = [k for k in self._choices if k in key or key in k][:3]
+        for cutoff in (0.5, 0.0):
+            close += [k for k in difflib.get_close_matches(key, list(self._choices), n=3, cutoff=cutoff)
+                      if k not in close]
+            if close:
+                break
+        close = close[:3]
+        return None, "unknown", [self._choices[k] for k in close]
