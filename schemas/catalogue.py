@@ -216,11 +216,13 @@ def _add_parsed(problems: _Problems, field_name: str, parsed: v.Parsed, raw: pa.
     return ok
 
 
-def _pictures(frame: pd.DataFrame, problems: _Problems) -> tuple[pa.ListArray, np.ndarray]:
-    """All photo columns → a list of up to five https URLs per row, and each row's count."""
+def _pictures(frame: pd.DataFrame, problems: _Problems) -> tuple[pa.ListArray, np.ndarray, np.ndarray]:
+    """All photo columns → a list of up to five https URLs per row, each row's count, and
+    which rows had a URL that is not one."""
     n = len(frame)
     cols = sorted((c for c in frame.columns if c.startswith("photo_")), key=lambda c: int(c.split("_")[1]))
     parents, urls = [], []
+    any_bad = np.zeros(n, dtype=bool)
     for col in cols:
         raw = _text(frame, col)
         parts = pc.split_pattern_regex(pc.fill_null(raw, ""), r"[\s,;]+")
@@ -232,6 +234,7 @@ def _pictures(frame: pd.DataFrame, problems: _Problems) -> tuple[pa.ListArray, n
         bad_rows = np.zeros(n, dtype=bool)
         bad_rows[parent[~good]] = True
         problems.add(bad_rows, col, msg.REASONS[("photo", "bad_url")], raw, order=6)
+        any_bad |= bad_rows
         parents.append(parent[good])
         urls.append(flat.filter(pa.array(good)))
     parent = np.concatenate(parents) if parents else np.zeros(0, dtype=np.int64)
@@ -245,15 +248,15 @@ def _pictures(frame: pd.DataFrame, problems: _Problems) -> tuple[pa.ListArray, n
     kept = np.minimum(counts, PICTURES_MAX)
     offsets = np.concatenate([[0], np.cumsum(kept)]).astype(np.int32)
     lists = pa.ListArray.from_arrays(pa.array(offsets), flat.filter(pa.array(keep)))
-    return lists, counts
+    return lists, counts, any_bad
 
 
 def _repeated(identity: pa.Array) -> np.ndarray:
     """Positions of non-null values that occur more than once (an exact C++ hash table)."""
     enc = pc.dictionary_encode(identity)
     codes = _np(pc.fill_null(enc.indices, -1))
-    counts = np.bincount(codes[codes >= 0], minlength=len(enc.dictionary))
-    return np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
+    counts = np.append(np.bincount(codes[codes >= 0], minlength=len(enc.dictionary)), 0)
+    return np.flatnonzero(counts[codes] > 1)  # code -1 (null) reads the appended 0
 
 
 def _duplicates(frame: pd.DataFrame, identity: np.ndarray, row: np.ndarray, problems: _Problems,
@@ -359,9 +362,9 @@ def normalise(
     _add_parsed(problems, "min_order", min_order, raw_min, MIN_ORDER_MIN, MIN_ORDER_MAX, order=5)
 
     # Pictures.
-    pictures, n_pictures = _pictures(frame, problems)
+    pictures, n_pictures, bad_url = _pictures(frame, problems)
     no_photo_col = not any(c.startswith("photo_") for c in frame.columns)
-    problems.add(n_pictures == 0, "photo_1" if not no_photo_col else "photo",
+    problems.add((n_pictures == 0) & ~bad_url, "photo_1" if not no_photo_col else "photo",
                  msg.REASONS[("photo", v.MISSING)], None if no_photo_col else _text(frame, "photo_1"), order=6)
     problems.add(n_pictures > PICTURES_MAX, "photo_1", msg.REASONS[("photo", "too_many")], None,
                  severity="warning", order=6)
@@ -393,8 +396,9 @@ def normalise(
     long_idx = np.flatnonzero(desc_len > DESCRIPTION_MAX)
     if len(long_idx):
         reasons = [msg.too_long_description(int(desc_len[i])) for i in long_idx]
+        start = pc.utf8_slice_codeunits(_text(frame, "description"), 0, 80)  # the report shows the start
         problems.add(long_idx, "description", tuple(zip(*reasons)),
-                     pc.utf8_slice_codeunits(_text(frame, "description"), 0, 80), order=8)
+                     pc.binary_join_element_wise(start, "…", ""), order=8)
 
     # Identity: the group's own code when given, else the name; duplicates by identity.
     raw_sku = _text(frame, "sku")

@@ -1,0 +1,192 @@
+"""Catalogue intake: read a group's catalogue, normalise it, report its rejects.
+
+``intake_catalogue`` is the plain function (used by ``lapak check`` and the benchmark);
+``intake_group`` is the Prefect task the sync flow calls once per group, and
+``intake_flow`` runs it for every configured group.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+
+from connectors.catalogue import CatalogueError, RawCatalogue, read_catalogue
+from schemas.catalogue import IntakeResult, normalise
+from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
+from schemas.config import GroupConfig, LapakConfig, load_config
+
+log = logging.getLogger("lapak.intake")
+
+CATEGORY_CACHE_SECONDS = 24 * 3600
+
+
+@dataclass
+class GroupIntake:
+    """One group's intake: the result and where its rejects report was written."""
+
+    group: GroupConfig
+    result: IntakeResult
+    raw: RawCatalogue
+    report_xlsx: Path | None = None
+    report_csv: Path | None = None
+
+    def summary(self) -> dict:
+        r = self.result
+        return {
+            "group": self.group.id, "name": self.group.name, "file": r.file, "rows_in": r.rows_in,
+            "listings": len(r.listings), "rejected": r.rejected_rows, "warnings": r.warnings,
+            "report": str(self.report_xlsx) if self.report_xlsx else "",
+        }
+
+
+def load_categories(config: LapakConfig | None, *, offline_ok: bool = False) -> CategoryIndex:
+    """The category tree: the configured marketplace's (cached for a day), else the default list.
+
+    When the marketplace can't be reached: the cached list, else (``offline_ok``, for
+    ``lapak check``) the default list with a warning, else the error.
+    """
+    if config is None:
+        return CategoryIndex(DEFAULT_CATEGORIES)
+    cache = config.output_dir / ".cache" / "categories.json"
+    cached = None
+    if cache.exists():
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if time.time() - cached.get("fetched_at", 0) < CATEGORY_CACHE_SECONDS:
+            return CategoryIndex([Category(**c) for c in cached["categories"]], config.categories)
+    from connectors.marketplace import MarketplaceClient
+
+    try:
+        fetched = MarketplaceClient.from_config(config.marketplace).categories()
+    except Exception as err:
+        if cached is not None:
+            log.warning("categories: using the cached list, the marketplace did not answer (%s)", err)
+            return CategoryIndex([Category(**c) for c in cached["categories"]], config.categories)
+        if not offline_ok:
+            raise
+        print(f"warning: the marketplace's categories could not be read ({type(err).__name__}); "
+              "checking against the default category list", file=sys.stderr)
+        return CategoryIndex(DEFAULT_CATEGORIES, config.categories)
+    categories = [Category.model_validate(c, from_attributes=True) for c in fetched]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"fetched_at": time.time(),
+                                 "categories": [c.model_dump() for c in categories]}), encoding="utf-8")
+    return CategoryIndex(categories, config.categories)
+
+
+def intake_catalogue(source: str | Path, group_id: str, categories: CategoryIndex) -> tuple[RawCatalogue, IntakeResult]:
+    """Read and normalise one catalogue file or URL. Raises CatalogueError when the file can't be used."""
+    raw = read_catalogue(source)
+    result = normalise(raw.frame, group_id=group_id, file=raw.file, categories=categories,
+                       headers=raw.headers, units=raw.units)
+    return raw, result
+
+
+def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
+    """Write ``rejects/<group>.xlsx`` and ``.csv`` (always, also when nothing was rejected)."""
+    from connectors.sheets import write_rejects_report
+
+    intake.report_xlsx, intake.report_csv = write_rejects_report(
+        out_dir, intake.group.id, intake.result.rejects, intake.raw.grids, intake.raw.header_rows)
+    return intake
+
+
+def _group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:
+    """The configured group whose catalogue is this file, else an ad-hoc one named after the file."""
+    if config is not None:
+        for g in config.groups:
+            if not g.catalogue_is_url and config.path(g.catalogue).resolve() == path.resolve():
+                return g
+    import re
+
+    gid = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:40] or "catalogue"
+    return GroupConfig(id=gid, name=path.stem, shop_id=0, catalogue=str(path))
+
+
+# ---- Prefect -------------------------------------------------------------------------------
+
+@task(name="intake-group", task_run_name="intake · {group.id}",
+      description="Read, validate and normalise one group's catalogue; write its rejects report.")
+def intake_group(group: GroupConfig, config: LapakConfig, categories: CategoryIndex) -> GroupIntake:
+    """Read, normalise and report one group's catalogue (raises CatalogueError when unreadable)."""
+    source = group.catalogue if group.catalogue_is_url else config.path(group.catalogue)
+    raw, result = intake_catalogue(source, group.id, categories)
+    intake = write_report(config.output_dir, GroupIntake(group=group, result=result, raw=raw))
+    get_run_logger().info("%s: %s (rejects report: %s)", group.id, result.summary_line(), intake.report_xlsx)
+    return intake
+
+
+@flow(name="intake", description="Catalogue intake for every configured group; writes nothing to the marketplace.")
+def intake_flow(config_path: str, groups: list[str] | None = None) -> list[dict]:
+    """Run each group's intake; a group whose file can't be read is reported and the others go on."""
+    config = load_config(config_path)
+    categories = load_categories(config)
+    chosen = [g for g in config.groups if not groups or g.id in groups]
+    futures = {g.id: intake_group.submit(g, config, categories) for g in chosen}
+    rows = []
+    for g in chosen:
+        try:
+            rows.append(futures[g.id].result().summary())
+        except CatalogueError as err:
+            rows.append({"group": g.id, "name": g.name, "file": g.catalogue, "rows_in": 0, "listings": 0,
+                         "rejected": 0, "warnings": 0, "report": "", "error": str(err)})
+    create_table_artifact(key="intake-summary", table=rows,
+                          description="Per-group catalogue intake: rows in, listings, rejects.")
+    return rows
+
+
+# ---- lapak check -----------------------------------------------------------------------------
+
+def _fmt_price(p: int) -> str:
+    return "Rp " + f"{p:,}".replace(",", ".")
+
+
+def check_file(path: Path, config_path: str | None = None, out_dir: str | None = None,
+               max_lines: int = 300) -> int:
+    """``lapak check``: validate one file offline, print its rows, write the annotated copy.
+
+    The last line printed is ``N rows: L listings, R rejected``.
+    """
+    config = load_config(config_path) if config_path else None
+    categories = load_categories(config, offline_ok=True)
+    group = _group_for_file(path, config)
+    try:
+        raw, result = intake_catalogue(path, group.id, categories)
+    except CatalogueError as err:
+        raise SystemExit(_fail(str(err)))
+    out = Path(out_dir) if out_dir else (config.output_dir if config else Path("out"))
+    intake = write_report(out, GroupIntake(group=group, result=result, raw=raw))
+
+    print(f"{result.file} — {group.id}")
+    problems = result.rejects.groupby(["sheet", "row"], sort=False)
+    lines = 0
+    for (sheet, row), p in problems:
+        if lines >= max_lines:
+            print(f"… {problems.ngroups - lines} more rows with problems: see {intake.report_xlsx}")
+            break
+        mark = "✗" if (p["severity"] == "reject").any() else "!"
+        print(f"{mark} {sheet} baris/row {row}:")
+        for col, val, rid, ren in p[["column", "value", "reason_id", "reason_en"]].itertuples(index=False):
+            shown = (val[:60] + "…") if len(val) > 60 else val
+            print(f"    {col} = {shown!r}: {rid} / {ren}")
+        lines += 1
+    listed = result.listings.head(max_lines)
+    for r in listed.itertuples(index=False):
+        print(f"✓ {r.sheet} baris/row {r.row}: {r.name} — {_fmt_price(r.price)}, stok {r.stock}, "
+              f"{r.weight_g:g} g, {len(r.pictures)} foto → {r.sku}")
+    if len(result.listings) > len(listed):
+        print(f"… and {len(result.listings) - len(listed)} more listings")
+    print(f"Rejects report / laporan baris ditolak: {intake.report_xlsx} (+ .csv)")
+    print(result.summary_line())
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"lapak check: {message}", file=sys.stderr)
+    return 1
