@@ -1,0 +1,211 @@
+"""The bundled sample catalogues are what samples/EXPECTED.md and expected_rejects.json say they are."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from schemas.categories import DEFAULT_CATEGORIES
+from schemas.config import load_config
+from schemas.listing import DESCRIPTION_MAX, NAME_MAX
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+EXPECTED = json.loads((SAMPLES / "expected_rejects.json").read_text(encoding="utf-8"))
+GROUPS = EXPECTED["groups"]
+LEAVES = {c.id for c in DEFAULT_CATEGORIES if c.is_leaf}
+
+
+def _written(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def read_grid(group: dict) -> list[list[str]]:
+    """The group's sheet as Excel shows it: row i of the list is spreadsheet row i+1."""
+    path = SAMPLES / group["file"]
+    if group["format"] == "csv":
+        text = path.read_bytes().decode(group["encoding"])
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=group["delimiter"])]
+    ws = openpyxl.load_workbook(path)[group["sheet"]]
+    return [[_written(v) for v in row] for row in ws.iter_rows(values_only=True)]
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- formats
+
+def test_four_groups_in_the_four_formats():
+    formats = {gid: (g["format"], g["encoding"], g["delimiter"]) for gid, g in GROUPS.items()}
+    assert sorted(formats.values(), key=str) == sorted([
+        ("xlsx", None, None), ("xlsx", None, None), ("csv", "cp1252", ";"), ("csv", "utf-8-sig", ","),
+    ], key=str)
+    assert {Path(g["file"]).parts[1] for g in GROUPS.values()} == {"wonosobo", "banyuwangi", "jember", "indramayu"}
+    for g in GROUPS.values():
+        assert (SAMPLES / g["file"]).is_file()
+
+
+def test_wonosobo_workbook_has_notes_first_and_a_merged_title():
+    g = GROUPS["wonosobo-sekar-carica"]
+    wb = openpyxl.load_workbook(SAMPLES / g["file"])
+    assert wb.sheetnames[0] == "Catatan" and wb.sheetnames[1] == g["sheet"]
+    ws = wb[g["sheet"]]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert any(r.startswith("A1:") for r in merged) and any(r.startswith("A2:") for r in merged)
+    assert ws["A1"].value == "Katalog Produk KWT Sekar Carica"
+    assert "Wonosobo" in ws["A2"].value and "20 November 2026" in ws["A2"].value
+    assert all(c.value is None for c in ws[3]), "a blank row between the subtitle and the header"
+    header = [c.value for c in ws[g["header_row"]]]
+    assert {"Berat (gr)", "Foto 1", "Foto 2", "Foto 3", "P-IRT"} <= set(header)
+    price = header.index("Harga (Rp)") + 1
+    kinds = {ws.cell(row=r, column=price).data_type for r in range(g["first_data_row"], ws.max_row + 1)
+             if ws.cell(row=r, column=price).value is not None}
+    assert kinds == {"n", "s"}, "some prices are numbers, some are text"
+    names = [ws.cell(row=r, column=2).value for r in range(g["first_data_row"], ws.max_row + 1)]
+    assert any(isinstance(n, str) and n != n.rstrip() for n in names), "a name with trailing spaces"
+
+
+def test_banyuwangi_csv_is_cp1252_without_bom_and_not_utf8():
+    g = GROUPS["banyuwangi-gajah-oling"]
+    raw = (SAMPLES / g["file"]).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("cp1252")
+    assert "–" in text and "é" in text and "×" in text
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    assert b"\r\n" in raw
+    lines = text.split("\r\n")
+    assert lines[g["header_row"] - 1].startswith("No;Nama Barang;")
+    assert "Rp 85.000" in text and "Rp150.000,-" in text and "1,5 jt" in text
+    assert "0,5 kg" in text and "2 ons" in text
+
+
+def test_jember_csv_has_bom_commas_and_a_line_break_inside_a_cell():
+    g = GROUPS["jember-pandan-sari"]
+    raw = (SAMPLES / g["file"]).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    grid = read_grid(g)
+    assert grid[0][0] == "No" and "Berat (kg)" in grid[0]
+    assert any("\n" in cell for row in grid[1:] for cell in row)
+    assert len(raw.decode("utf-8-sig").splitlines()) > len(grid), "a record spans several lines"
+    assert any("," in cell for row in grid[1:] for cell in row), "quoted cells holding commas"
+
+
+def test_indramayu_uses_the_bulk_upload_layout():
+    g = GROUPS["indramayu-srikandi-kenanga"]
+    assert (g["header_row"], g["first_data_row"]) == (2, 4)
+    grid = read_grid(g)
+    assert "Nama Produk*" in grid[1] and grid[2][0].startswith("Wajib")
+    text = " ".join(" ".join(row) for row in grid[3:])
+    for word in ("15rb", "15 ribu", "habis", "40 pcs"):
+        assert word in text
+
+
+def test_sample_config_loads_and_points_at_the_samples():
+    cfg = load_config(SAMPLES / "lapak.toml")
+    assert cfg.marketplace.api_url == cfg.marketplace.auth_url == "http://127.0.0.1:8765"
+    assert (cfg.marketplace.fs_id, cfg.marketplace.client_id) == (15001, "lapak-demo")
+    assert cfg.state.url == "sqlite:///var/lapak.db" and cfg.stock.safety_buffer == 0
+    assert [g.id for g in cfg.groups] == list(GROUPS)
+    shops = [g.shop_id for g in cfg.groups]
+    assert sorted(shops) == [479573, 479574, 479574, 479575]
+    for g in cfg.groups:
+        assert cfg.path(g.catalogue) == (SAMPLES / GROUPS[g.id]["file"]).resolve()
+        assert g.shop_id == GROUPS[g.id]["shop_id"]
+    assert cfg.categories and set(cfg.categories.values()) <= LEAVES
+
+
+# --------------------------------------------------------------------------- expectations vs files
+
+def test_totals_reach_sixty_rows_and_twelve_distinct_reasons():
+    t = EXPECTED["totals"]
+    assert t["data_rows"] >= 60 and t["distinct_reasons"] >= 12
+    assert t["data_rows"] == sum(g["data_rows"] for g in GROUPS.values())
+    assert t["rejected_rows"] == sum(len(g["rejects"]) for g in GROUPS.values())
+    assert len({r["reason_key"] for g in GROUPS.values() for r in g["rejects"]}) == t["distinct_reasons"]
+    assert all(g["rejects"] for g in GROUPS.values()), "every group has rejected rows"
+
+
+@pytest.mark.parametrize("group_id", list(GROUPS))
+def test_rejects_point_at_the_value_as_written(group_id):
+    g = GROUPS[group_id]
+    grid = read_grid(g)
+    header = grid[g["header_row"] - 1]
+    for rj in g["rejects"]:
+        assert rj["sheet"] == g["sheet"]
+        row = grid[rj["row"] - 1]
+        assert row[header.index(rj["column"])] == rj["value"], rj
+
+
+@pytest.mark.parametrize("group_id", list(GROUPS))
+def test_every_data_row_is_either_a_listing_or_a_reject(group_id):
+    g = GROUPS[group_id]
+    grid = read_grid(g)
+    data = [i + 1 for i, row in enumerate(grid) if i + 1 >= g["first_data_row"] and any(c.strip() for c in row)]
+    blank = [i + 1 for i, row in enumerate(grid) if i + 1 >= g["first_data_row"] and not any(c.strip() for c in row)]
+    listed = [li["row"] for li in g["listings"]]
+    rejected = [rj["row"] for rj in g["rejects"]]
+    assert len(data) == g["data_rows"] == g["expected_listings"] + g["rejected_rows"]
+    assert sorted(listed + rejected) == data
+    assert blank == g["blank_rows"]
+
+
+def test_each_reason_is_what_the_value_shows():
+    """The rejects are real: names too long are too long, descriptions too, duplicates repeat."""
+    by_key = {r["reason_key"]: (gid, r) for gid, g in GROUPS.items() for r in g["rejects"]}
+    assert len(by_key["name_too_long"][1]["value"]) > NAME_MAX
+    assert len(by_key["description_too_long"][1]["value"]) > DESCRIPTION_MAX
+    assert by_key["photo_not_https"][1]["value"].startswith("http://")
+    assert by_key["category_not_leaf"][1]["value"] in {c.name for c in DEFAULT_CATEGORIES if not c.is_leaf}
+    gid, dup = by_key["duplicate_identical"]
+    grid = read_grid(GROUPS[gid])
+    assert grid[dup["row"] - 1] == grid[dup["duplicate_of"] - 1]
+    conflicting = [r for r in GROUPS["banyuwangi-gajah-oling"]["rejects"] if r["reason_key"] == "duplicate_conflicting"]
+    assert len(conflicting) == 2 and conflicting[0]["conflicts_with"] == [conflicting[1]["row"]]
+
+
+def test_listings_are_within_marketplace_rules():
+    for g in GROUPS.values():
+        for li in g["listings"]:
+            assert li["category_id"] in LEAVES
+            assert 100 <= li["price"] <= 100_000_000 and li["stock"] >= 0 and li["weight_g"] > 0
+            assert 1 <= len(li["pictures"]) <= 5 and all(p.startswith("https://") for p in li["pictures"])
+            assert 1 <= len(li["name"]) <= NAME_MAX
+
+
+def test_shared_shop_groups_both_sell_the_same_product_name():
+    names = [{li["name"] for li in GROUPS[gid]["listings"]}
+             for gid in ("banyuwangi-gajah-oling", "jember-pandan-sari")]
+    assert "Kopi Bubuk Robusta 200 gr" in names[0] & names[1]
+
+
+# --------------------------------------------------------------------------- determinism
+
+def test_generator_rebuilds_byte_identical_csvs_and_expectations(tmp_path):
+    load_generator().main(["--out", str(tmp_path)])
+    for g in GROUPS.values():
+        fresh, committed = tmp_path / g["file"], SAMPLES / g["file"]
+        if g["format"] == "csv":
+            assert fresh.read_bytes() == committed.read_bytes(), g["file"]
+        else:  # zlib builds may differ between machines: compare what a reader sees
+            a, b = openpyxl.load_workbook(fresh), openpyxl.load_workbook(committed)
+            assert a.sheetnames == b.sheetnames
+            for name in a.sheetnames:
+                assert list(a[name].values) == list(b[name].values)
+    assert (tmp_path / "expected_rejects.json").read_bytes() == (SAMPLES / "expected_rejects.json").read_bytes()
+    assert (tmp_path / "EXPECTED.md").read_bytes() == (SAMPLES / "EXPECTED.md").read_bytes()
