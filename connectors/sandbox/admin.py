@@ -1,0 +1,263 @@
+"""The sandbox's admin surface (outside the contract): the routes, and a small client for them.
+
+For demos and tests only — place simulated orders, move their status, inject faults, read
+counters, change the rate limit, list a shop's products raw. No auth; loopback callers only.
+Nothing in the marketplace connector may depend on it.
+
+=======  ===================================  ===============================================
+method   path                                 body / answer (``data`` of the envelope)
+=======  ===================================  ===============================================
+GET      /admin/health                        fs_id, shops, rate_limit
+POST     /admin/orders                        PlaceOrder → the order (contract shape)
+GET      /admin/orders?shop_id=               every order of the shop (contract shape)
+POST     /admin/orders/{order_id}/status      {"status", "update_time"?} → the order
+POST     /admin/faults                        FaultSpec → the live fault (with its ``id``)
+GET      /admin/faults                        the faults in force
+DELETE   /admin/faults                        clear them all
+GET      /admin/stats                         {"paths": {path: counters}, "totals", "faults_fired"}
+DELETE   /admin/stats                         reset the counters
+PUT      /admin/rate-limit                    {"rate": float | null} (null = unlimited)
+GET      /admin/shops/{shop_id}/products      every column of the shop's products
+=======  ===================================  ===============================================
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from typing import Any
+
+import requests
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connectors.sandbox.envelope import ApiError, envelope
+from connectors.sandbox.faults import FaultKind, FaultSpec
+from connectors.sandbox.store import OrderError
+
+
+def _loopback_only(request: Request) -> None:
+    host = request.client.host if request.client else ""
+    try:
+        ok = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ApiError(403, "ADMIN_LOOPBACK_ONLY", "The admin surface answers loopback callers only")
+
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(_loopback_only)])
+
+
+def _ok(data: Any, status: int = 200) -> JSONResponse:
+    return envelope(data, time.perf_counter(), status=status)
+
+
+def _sandbox(request: Request):
+    return request.app.state.sandbox
+
+
+class OrderItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str | None = None
+    product_id: int | None = None
+    quantity: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _named(self) -> OrderItem:
+        if not self.sku and self.product_id is None:
+            raise ValueError("an item needs sku or product_id")
+        return self
+
+
+class PlaceOrder(BaseModel):
+    """A simulated paid order (status 220)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shop_id: int
+    items: list[OrderItem] = Field(min_length=1)
+    buyer: dict[str, Any] | None = None
+    recipient: dict[str, Any] | None = None
+    create_time: int | None = Field(default=None, description="UNIX seconds; default now.")
+    shipping_cost: int = Field(default=15_000, ge=0)
+
+
+class OrderStatus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: int
+    update_time: int | None = None
+
+
+class RateLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rate: float | None = Field(default=None, description="Items per second per path; null = unlimited.")
+
+
+def _order_action(fn, *args, **kwargs) -> JSONResponse:
+    try:
+        return _ok(fn(*args, **kwargs))
+    except OrderError as err:
+        raise ApiError(err.status, "ADMIN_ORDER_REFUSED", str(err)) from None
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    sb = _sandbox(request)
+    return _ok({"fs_id": sb.settings.fs_id, "shops": list(sb.settings.shops), "rate_limit": sb.limiter.rate})
+
+
+@router.post("/orders")
+async def place_order(request: Request, body: PlaceOrder) -> JSONResponse:
+    sb = _sandbox(request)
+    if body.shop_id not in sb.settings.shops:
+        raise ApiError(404, "ADMIN_ORDER_REFUSED", f"shop {body.shop_id} is not served by this sandbox")
+    return _order_action(sb.store.place_order, body.shop_id, [i.model_dump() for i in body.items],
+                         buyer=body.buyer, recipient=body.recipient, create_time=body.create_time,
+                         shipping_cost=body.shipping_cost)
+
+
+@router.get("/orders")
+async def list_orders(request: Request, shop_id: int) -> JSONResponse:
+    return _ok(_sandbox(request).store.orders_window([shop_id], 0, 2**62, 1, 2**31))
+
+
+@router.post("/orders/{order_id}/status")
+async def set_order_status(request: Request, order_id: int, body: OrderStatus) -> JSONResponse:
+    return _order_action(_sandbox(request).store.set_order_status, order_id, body.status,
+                         update_time=body.update_time)
+
+
+@router.post("/faults")
+async def add_fault(request: Request, spec: FaultSpec) -> JSONResponse:
+    return _ok(_sandbox(request).faults.add(spec).as_dict())
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> JSONResponse:
+    return _ok(_sandbox(request).faults.list())
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request) -> JSONResponse:
+    _sandbox(request).faults.clear()
+    return _ok([])
+
+
+@router.get("/stats")
+async def stats(request: Request) -> JSONResponse:
+    return _ok(_sandbox(request).store.stats())
+
+
+@router.delete("/stats")
+async def reset_stats(request: Request) -> JSONResponse:
+    _sandbox(request).store.reset_stats()
+    return _ok({})
+
+
+@router.put("/rate-limit")
+async def set_rate_limit(request: Request, body: RateLimit) -> JSONResponse:
+    sb = _sandbox(request)
+    sb.limiter.set_rate(body.rate)
+    return _ok({"rate": sb.limiter.rate})
+
+
+@router.get("/shops/{shop_id}/products")
+async def raw_products(request: Request, shop_id: int) -> JSONResponse:
+    return _ok(_sandbox(request).store.raw_products(shop_id))
+
+
+# --- the client side ----------------------------------------------------------------------------
+
+
+class SandboxAdminError(RuntimeError):
+    """The admin surface refused an action; ``status`` is its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"sandbox admin: HTTP {status}: {message}")
+        self.status = status
+
+
+class SandboxAdmin:
+    """A requests-based client for ``/admin`` of one sandbox. Methods return the envelope's ``data``."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._http = requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        r = self._http.request(method, f"{self.url}/admin{path}", timeout=self.timeout, **kwargs)
+        try:
+            body = r.json()
+        except ValueError:
+            body = {}
+        if r.status_code >= 400:
+            raise SandboxAdminError(r.status_code, (body.get("header") or {}).get("messages") or r.text[:200])
+        return body.get("data")
+
+    def health(self) -> dict:
+        return self._call("GET", "/health")
+
+    def place_order(self, shop_id: int, items: list[dict[str, Any]], *, buyer: dict | None = None,
+                    recipient: dict | None = None, create_time: int | None = None,
+                    shipping_cost: int | None = None) -> dict:
+        """Place a paid (220) order; ``items`` are ``{"sku" or "product_id", "quantity"}``.
+
+        Stock is taken as a marketplace does; refused (``SandboxAdminError``) when short.
+        Returns the order in the contract's shape.
+        """
+        body: dict[str, Any] = {"shop_id": shop_id, "items": items}
+        for k, v in (("buyer", buyer), ("recipient", recipient), ("create_time", create_time),
+                     ("shipping_cost", shipping_cost)):
+            if v is not None:
+                body[k] = v
+        return self._call("POST", "/orders", json=body)
+
+    def orders(self, shop_id: int) -> list[dict]:
+        """Every order of a shop, by create_time (contract shape)."""
+        return self._call("GET", "/orders", params={"shop_id": shop_id})
+
+    def set_order_status(self, order_id: int, status: int, *, update_time: int | None = None) -> dict:
+        """Move an order; a cancel code (0, 3, 5, 6, 10, 15) puts its units back in stock."""
+        body: dict[str, Any] = {"status": status}
+        if update_time is not None:
+            body["update_time"] = update_time
+        return self._call("POST", f"/orders/{order_id}/status", json=body)
+
+    def inject_fault(self, kind: FaultKind, *, path: str = "", count: int | None = None,
+                     probability: float | None = None, seed: int | None = None,
+                     seconds: float | None = None, status: int | None = None,
+                     reset_after: float | None = None) -> dict:
+        """Add a fault (see ``connectors.sandbox.faults``); returns it with its ``id``."""
+        spec = {"kind": kind, "path": path, "count": count, "probability": probability, "seed": seed,
+                "seconds": seconds, "status": status, "reset_after": reset_after}
+        return self._call("POST", "/faults", json={k: v for k, v in spec.items() if v is not None})
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "/faults")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def stats(self) -> dict:
+        """``{"paths": {path: {calls, items, http_429, row_429, faults}}, "totals": {…}, "faults_fired": {kind: n}}``."""
+        return self._call("GET", "/stats")
+
+    def reset_stats(self) -> None:
+        self._call("DELETE", "/stats")
+
+    def set_rate_limit(self, rate: float | None) -> None:
+        """Items per second per path (burst the same); ``None`` = unlimited. Buckets refill."""
+        self._call("PUT", "/rate-limit", json={"rate": rate})
+
+    def products(self, shop_id: int) -> list[dict]:
+        """Every column of the shop's products, by product id."""
+        return self._call("GET", f"/shops/{shop_id}/products")
+
+    def close(self) -> None:
+        self._http.close()
