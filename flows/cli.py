@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--client-secret", default=None)
     s.add_argument("--fs-id", type=int, default=None)
     s.add_argument("--shops", default=None, metavar="ID,ID…")
-    s.add_argument("--rate-limit", type=float, default=None, metavar="N", help="items per second per endpoint")
+    s.add_argument("--rate-limit", type=float, default=None, metavar="N", help="items per second per endpoint (default 50; 0 = unlimited)")
     s.set_defaults(func=_cmd_sandbox)
 
     s = sub.add_parser("check", help="validate one catalogue file offline")

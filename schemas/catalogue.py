@@ -84,6 +84,8 @@ def _text(frame: pd.DataFrame, col: str) -> pa.Array:
     if col not in frame.columns:
         return pa.nulls(len(frame), pa.string())
     arr = pa.array(frame[col], type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # a big CSV arrives in chunks; kernels below want one array
+        arr = arr.combine_chunks()
     return pc.utf8_trim_whitespace(arr)
 
 
@@ -133,14 +135,27 @@ def sku_prefix(group_id: str) -> str:
     return group_id.upper()[:16].rstrip("-")
 
 
+_HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+
+
+def _hash8(group_id: str, identity: pa.Array) -> pa.Array:
+    """8 hex digits of blake2b(group id, identity): a published hash from hashlib, so SKUs
+    never drift with a library upgrade. Hex formatting is vectorised."""
+    salted = pc.cast(pc.binary_join_element_wise(group_id + "\x1f", pc.fill_null(identity, ""), ""), pa.binary())
+    digest = b"".join([hashlib.blake2b(b, digest_size=4).digest() for b in salted.to_pylist()])
+    raw = np.frombuffer(digest, dtype=np.uint8)
+    hexed = np.empty(len(raw) * 2, dtype=np.uint8)
+    hexed[0::2], hexed[1::2] = _HEX[raw >> 4], _HEX[raw & 15]
+    offsets = pa.array(np.arange(0, len(hexed) + 1, 8, dtype=np.int32))
+    return pa.StringArray.from_buffers(len(identity), offsets.buffers()[1], pa.py_buffer(hexed.tobytes()))
+
+
 def make_skus(group_id: str, identity: pa.Array, display: pa.Array) -> pa.Array:
     """``<GROUP>-<SLUG>-<hash8>``, at most 16+1+24+1+8 = 50 characters, from the product identity only."""
-    slug = pc.replace_substring_regex(pc.utf8_upper(pc.fill_null(display, "")), r"[^A-Z0-9]+", "-")
+    start = pc.utf8_slice_codeunits(pc.fill_null(display, ""), 0, 48)  # the slug keeps 24; spare the regex
+    slug = pc.replace_substring_regex(pc.utf8_upper(start), r"[^A-Z0-9]+", "-")
     slug = pc.utf8_trim(pc.utf8_slice_codeunits(pc.utf8_trim(slug, "-"), 0, 24), "-")
-    salt = group_id.encode() + b"\x1f"
-    # blake2b (hashlib): a published, version-independent hash, so SKUs never drift with a library upgrade.
-    digests = pa.array([hashlib.blake2b(salt + k.encode(), digest_size=4).hexdigest().upper()
-                        for k in pc.fill_null(identity, "").to_pylist()], pa.string())
+    digests = _hash8(group_id, identity)
     with_slug = pc.binary_join_element_wise(sku_prefix(group_id), slug, digests, "-")
     return pc.if_else(pc.equal(pc.utf8_length(slug), 0),
                       pc.binary_join_element_wise(sku_prefix(group_id), digests, "-"), with_slug)
@@ -259,12 +274,16 @@ def _repeated(identity: pa.Array) -> np.ndarray:
     return np.flatnonzero(counts[codes] > 1)  # code -1 (null) reads the appended 0
 
 
-def _duplicates(frame: pd.DataFrame, identity: np.ndarray, row: np.ndarray, problems: _Problems,
-                raw_name: pa.Array) -> None:
-    """Identical repeated rows: the later ones are rejects. Conflicting ones: all rejected."""
-    idx = _repeated(identity)
+def _duplicates(frame: pd.DataFrame, identity: pa.Array, candidates: np.ndarray, row: np.ndarray,
+                problems: _Problems, raw_name: pa.Array) -> np.ndarray:
+    """Identical repeated rows: the later ones are rejects. Conflicting ones: all rejected.
+
+    ``candidates`` are rows that may repeat (a superset); returns the rows whose identity repeats.
+    """
+    sub = identity.take(pa.array(candidates))
+    idx = candidates[_repeated(sub)]
     if len(idx) == 0:
-        return
+        return idx
     content_cols = [c for c in _CONTENT_FIELDS if c in frame.columns]
     content = frame.iloc[idx][content_cols].astype("str").apply(lambda s: s.str.strip().str.casefold())
     d = pd.DataFrame({"idx": idx, "key": _np(identity.take(pa.array(idx))), "row": row[idx],
@@ -279,6 +298,7 @@ def _duplicates(frame: pd.DataFrame, identity: np.ndarray, row: np.ndarray, prob
     rows_by_key = conflict.groupby("key", sort=False)["row"].apply(list).to_dict()
     reasons = [msg.conflicting([r for r in rows_by_key[k] if r != this]) for k, this in zip(conflict["key"], conflict["row"])]
     problems.add(conflict["idx"].to_numpy(), "name", tuple(zip(*reasons)) if reasons else ("", ""), raw_name, order=9)
+    return idx
 
 
 def normalise(
@@ -406,19 +426,15 @@ def normalise(
     by_code = pc.binary_join_element_wise("kode:", pc.utf8_upper(raw_sku), "")
     by_name = pc.binary_join_element_wise("nama:", pc.utf8_lower(name), "")
     identity = pc.if_else(pa.array(code_given), by_code, pc.if_else(pa.array(name_missing), None, by_name))
-    _duplicates(frame, identity, row, problems, raw_name)
-    has_identity = _np(pc.is_valid(identity))
-    skus = pa.nulls(n, pa.string())
-    if has_identity.any():
-        display = pc.if_else(pa.array(code_given), raw_sku, name)
-        skus = make_skus(group_id, identity, display)
-        # Two different products whose slug and 32-bit hash both coincide: never push both.
-        clash = np.zeros(n, dtype=bool)
-        first_of_identity = np.ones(n, dtype=bool)
-        first_of_identity[_repeated(identity)] = False
-        clash[_repeated(pc.if_else(pa.array(first_of_identity), skus, None))] = True
-        problems.add(clash, "name", ("Kode SKU bentrok dengan produk lain — ubah nama sedikit",
-                                     "SKU collides with another product — change the name slightly"), raw_name, order=9)
+    # The same identity always gives the same SKU, so repeated SKUs are a superset of repeated
+    # identities: one hash pass over the SKUs finds both duplicates and SKU collisions.
+    display = pc.if_else(pa.array(code_given), raw_sku, name)
+    skus = pc.if_else(pc.is_valid(identity), make_skus(group_id, identity, display), None)
+    same_sku = _repeated(skus)
+    same_identity = _duplicates(frame, identity, same_sku, row, problems, raw_name)
+    clash = np.setdiff1d(same_sku, same_identity)  # different products, same slug and 32-bit hash
+    problems.add(clash, "name", ("Kode SKU bentrok dengan produk lain — ubah nama sedikit",
+                                 "SKU collides with another product — change the name slightly"), raw_name, order=9)
 
     rejects = problems.frame(group_id, file)
     rejected = np.zeros(n, dtype=bool)

@@ -50,7 +50,7 @@ COUNT_UNITS = (
     "lbr", "helai", "unit", "toples", "box", "kotak", "potong", "pasang", "set", "lusin", "kodi",
 )
 # A count written as a word meaning "none left".
-ZERO_WORDS = ("habis", "kosong", "-", "stok habis", "sold out", "0 (habis)")
+_ZERO_WORDS = r"^(?:habis|kosong|-|stok\s+habis|sold\s+out|tidak\s+ada)$"
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,7 @@ class Parsed:
 def _arrow(raw: pd.Series | pa.Array) -> pa.Array:
     """The column as a pyarrow string array, lower-cased, whitespace folded, trimmed."""
     arr = raw if isinstance(raw, pa.Array) else pa.array(raw, type=pa.string(), from_pandas=True)
-    arr = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
-    return pc.replace_substring_regex(arr, r"\s+", " ")
+    return pc.utf8_lower(pc.utf8_trim_whitespace(arr))  # the grammars below allow any spacing
 
 
 def _np(arr: pa.Array) -> np.ndarray:
@@ -204,7 +203,7 @@ def parse_count(raw: pd.Series | pa.Array) -> Parsed:
     value, code = parse_number(pc.utf8_ltrim(num, characters="-"), comma_thousands_ambiguous=False)
     code[(code == OK) & negative] = NEGATIVE
     code[(code == OK) & (np.abs(value - np.round(value)) > 1e-9)] = NOT_WHOLE
-    zero = _np(pc.is_in(arr, pa.array(ZERO_WORDS)))
+    zero = _match(arr, _ZERO_WORDS)
     value[zero] = 0.0
     code[zero] = OK
     return _finish(value, code, blank)
