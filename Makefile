@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/connector.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
