@@ -1,0 +1,151 @@
+"""The state store's tables (SQLAlchemy 2). The schema is under Alembic migrations
+(``connectors/state/migrations``): change a model, add a migration."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out (SQLite would hand back naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the state store; use UTC-aware datetimes")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Group(Base):
+    """A village group as last configured."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    village: Mapped[str] = mapped_column(String(200), default="")
+    regency: Mapped[str] = mapped_column(String(200), default="")
+    shop_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Snapshot(Base):
+    """One reading of a group's catalogue: when it was recorded and what it held."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # stock was counted then
+    content_hash: Mapped[str] = mapped_column(String(64))
+    rows_in: Mapped[int] = mapped_column(Integer)
+    listings: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=True)  # False: held by the shrink guard
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Listing(Base):
+    """A product on the marketplace as the pipeline last confirmed it (one per shop and SKU)."""
+
+    __tablename__ = "listings"
+
+    shop_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(50), primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    name: Mapped[str] = mapped_column(String(70))
+    category_id: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int] = mapped_column(Integer)  # the stock last pushed and confirmed
+    recorded_stock: Mapped[int] = mapped_column(Integer)  # what the catalogue said
+    min_order: Mapped[int] = mapped_column(Integer, default=1)
+    weight_g: Mapped[float] = mapped_column(Float)
+    condition: Mapped[str] = mapped_column(String(8), default="NEW")
+    description: Mapped[str] = mapped_column(Text, default="")
+    pictures: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(8), default="ACTIVE")  # ACTIVE | INACTIVE
+    in_catalogue: Mapped[bool] = mapped_column(Boolean, default=True)
+    has_orders: Mapped[bool] = mapped_column(Boolean, default=False)  # name is frozen from then on
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Order(Base):
+    """An order as last pulled (upserted by ``order_id``)."""
+
+    __tablename__ = "orders"
+
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    invoice_ref_num: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[int] = mapped_column(Integer)
+    create_time: Mapped[int] = mapped_column(BigInteger, index=True)  # UNIX seconds
+    update_time: Mapped[int] = mapped_column(BigInteger)
+    buyer_name: Mapped[str] = mapped_column(String(200), default="")
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    recipient_phone: Mapped[str] = mapped_column(String(50), default="")
+    recipient_address: Mapped[str] = mapped_column(Text, default="")
+    shipping_cost: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OrderItem(Base):
+    """One line of an order."""
+
+    __tablename__ = "order_items"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.order_id"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sku: Mapped[str] = mapped_column(String(50), default="", index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
+    total_price: Mapped[int] = mapped_column(BigInteger)
+
+
+class Cursor(Base):
+    """How far an incremental pull has read (e.g. ``orders:479573`` → UNIX seconds)."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Run(Base):
+    """A summary of every run: counts in/out, writes by kind, rejects, errors."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(50))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="RUNNING")
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.order_id)
