@@ -36,6 +36,12 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return run_from_cli(args)
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from flows.sync import sync_command
+
+    return sync_command(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
@@ -57,8 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sync", help="catalogue sync: extract, validate, plan, push")
     s.add_argument("--config", default="lapak.toml")
     s.add_argument("--group", action="append", default=[], metavar="ID")
-    s.add_argument("--dry-run", action="store_true")
-    s.set_defaults(func=_not_yet)
+    s.add_argument("--dry-run", action="store_true", help="print the plan; write nothing to the marketplace")
+    s.add_argument("--accept-shrink", action="store_true",
+                   help="accept a catalogue that lost more than the shrink threshold of its listings")
+    s.add_argument("--reconcile", action="store_true", help="read the marketplace's products back before planning")
+    s.set_defaults(func=_cmd_sync)
 
     s = sub.add_parser("orders", help="pull new and changed orders, correct stock, write order sheets")
     s.add_argument("--config", default="lapak.toml")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from connectors.catalogue import CatalogueError, RawCatalogue, read_catalogue
 from schemas.catalogue import IntakeResult, normalise
@@ -111,7 +112,7 @@ def _group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:
 
 # ---- Prefect -------------------------------------------------------------------------------
 
-@task(name="intake-group", task_run_name="intake · {group.id}",
+@task(name="intake-group", task_run_name="intake · {group.id}", cache_policy=NO_CACHE,
       description="Read, validate and normalise one group's catalogue; write its rejects report.")
 def intake_group(group: GroupConfig, config: LapakConfig, categories: CategoryIndex) -> GroupIntake:
     """Read, normalise and report one group's catalogue (raises CatalogueError when unreadable)."""

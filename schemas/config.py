@@ -89,6 +89,21 @@ class StockConfig(_Section):
     safety_buffer: int = Field(default=0, ge=0)
 
 
+class SyncConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_SYNC_", extra="forbid")
+
+    shrink_threshold: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Hold deactivations when a catalogue lost more than this share of its listings.")
+
+
+class OrdersConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_ORDERS_", extra="forbid")
+
+    lookback_hours: float = Field(default=48, ge=0, description="Re-read orders created this long before the cursor.")
+    first_run_days: float = Field(default=3, gt=0, description="How far back the very first pull reads.")
+
+
 class GroupConfig(BaseModel):
     """One village group: its stable id, where it sells and where its catalogue lives."""
 
@@ -111,12 +126,14 @@ class LapakConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "state", "output", "stock")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "state", "output", "stock", "sync", "orders")
 
     marketplace: MarketplaceConfig
     state: StateConfig = Field(default_factory=StateConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+    orders: OrdersConfig = Field(default_factory=OrdersConfig)
     groups: list[GroupConfig] = Field(default_factory=list)
     categories: dict[str, int] = Field(default_factory=dict, description="Catalogue text -> leaf category id.")
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -162,7 +179,8 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: str = "lapak.toml
     sections: dict[str, Any] = {}
     try:
         for name, model in (("marketplace", MarketplaceConfig), ("state", StateConfig),
-                            ("output", OutputConfig), ("stock", StockConfig)):
+                            ("output", OutputConfig), ("stock", StockConfig), ("sync", SyncConfig),
+                            ("orders", OrdersConfig)):
             if name in data or name != "marketplace":
                 sections[name] = model(**data.get(name, {}))
             else:

@@ -1,0 +1,361 @@
+"""Catalogue sync: extract → validate → normalise → plan → apply, as a Prefect flow.
+
+A task per group (intake), per shop (plan) and per kind of write (apply, in batches at the
+contract's limits). Every row the marketplace confirms is recorded in the state store before
+the next batch is sent, so a crash at any point followed by a re-run converges: creates are
+looked up by SKU before they are repeated (the connector does it), the other writes are
+absolute and safe to repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from connectors.catalogue import CatalogueError
+from connectors.marketplace.models import NewProduct, Picture, ProductEdit
+from connectors.state.models import Snapshot
+from flows.intake import GroupIntake, intake_group, load_categories
+from flows.runtime import Runtime
+from flows.stock import stock_to_push
+from schemas.catalogue import sku_prefix
+from schemas.config import GroupConfig
+from schemas.plan import KINDS, Plan, plan_shop, unique_names
+
+CREATE_BATCH, EDIT_BATCH, ACTIVE_BATCH, INVENTORY_BATCH = 25, 25, 25, 100
+
+
+class NeedsOperator(RuntimeError):
+    """The run did what it safely could; something needs an operator (the message says what)."""
+
+
+@dataclass
+class ShopWork:
+    """One shop's plan and what it was made from."""
+
+    shop_id: int
+    plan: Plan
+    groups: list[str]
+    held_groups: dict[str, str] = field(default_factory=dict)  # group → why the shrink guard held it
+    # group → (snapshot fields, the stored snapshot with the same content or None when new)
+    snapshots: dict[str, tuple[dict, Snapshot | None]] = field(default_factory=dict)
+    desired: list[dict] = field(default_factory=list)
+
+
+# ---- from frames and state rows to plain plan inputs ---------------------------------------------
+
+def desired_rows(intake: GroupIntake) -> list[dict]:
+    frame = intake.result.listings
+    rows = frame.drop(columns=["pictures", "sheet", "row", "stock"]).to_dict("records")
+    for r, pics, stock in zip(rows, frame["pictures"].tolist(), frame["stock"].tolist()):
+        r["pictures"] = list(pics)
+        r["recorded_stock"] = int(stock)
+        r["condition"] = str(r["condition"])
+    return rows
+
+
+def known_rows(listings: list) -> list[dict]:
+    cols = ("sku", "group_id", "product_id", "name", "category_id", "price", "stock", "recorded_stock", "min_order",
+            "weight_g", "condition", "description", "pictures", "status", "has_orders")
+    return [{c: getattr(l, c) for c in cols} for l in listings]
+
+
+def snapshot_of(intake: GroupIntake, catalogue_path: Path | None) -> dict:
+    """When the catalogue was recorded (the file's modification time; for a URL, now) and its content hash."""
+    frame = intake.result.listings
+    digest = hashlib.sha256(frame.drop(columns=["sheet", "row"]).to_csv(index=False).encode()).hexdigest()
+    recorded = datetime.now(timezone.utc)
+    if catalogue_path is not None and catalogue_path.exists():
+        recorded = datetime.fromtimestamp(catalogue_path.stat().st_mtime, timezone.utc)
+    return dict(group_id=intake.group.id, recorded_at=recorded, content_hash=digest, rows_in=intake.result.rows_in,
+                listings=len(frame), rejected=intake.result.rejected_rows)
+
+
+def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, save: bool) -> list[dict]:
+    """Read the shop's products back from the marketplace: the listings of our groups (by SKU prefix)."""
+    prefixes = sorted(((sku_prefix(g.id) + "-", g.id) for g in groups), key=lambda p: -len(p[0]))
+    rows = []
+    for p in rt.client.iter_products(shop_id):
+        owner = next((gid for prefix, gid in prefixes if (p.sku or "").startswith(prefix)), None)
+        if owner is None:
+            continue  # not ours: another tool's product in a shared shop is left alone
+        rows.append(dict(
+            shop_id=shop_id, sku=p.sku, group_id=owner, product_id=p.product_id, name=p.name or "",
+            category_id=p.basic.categoryID or 0, price=int(p.price.value or 0), stock=int(p.stock.value or 0),
+            recorded_stock=int(p.stock.value or 0), min_order=p.min_order or 1, weight_g=float(p.weight.value or 0),
+            condition=str(p.basic.condition or "NEW"), description=p.description or "",
+            pictures=[x.file_path for x in (p.pictures or [])], status=str(p.basic.status or "ACTIVE"),
+            in_catalogue=True, has_orders=False))
+    if save and rows:
+        rt.store.save_listings(rows)
+    return rows
+
+
+# ---- tasks ---------------------------------------------------------------------------------------
+
+@task(name="plan-shop", task_run_name="plan · shop {shop_id}", cache_policy=NO_CACHE)
+def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, accept_shrink: bool,
+                   reconcile: bool, dry_run: bool) -> ShopWork:
+    """Desired listings of the shop's groups against what the marketplace holds → a plan."""
+    log = get_run_logger()
+    store, cfg = rt.store, rt.config
+    groups = [i.group for i in intakes]
+    group_ids = {g.id for g in groups}
+    known = known_rows(store.listings(shop_id=shop_id))
+    if reconcile or not any(k["group_id"] in group_ids for k in known):
+        log.info("shop %s: reading the marketplace's products back (state %s)", shop_id,
+                 "reconcile requested" if reconcile else "has none for these groups")
+        from_market = {r["sku"]: r for r in reconcile_known(rt, shop_id, groups, save=not dry_run)}
+        known = [k for k in known if k["sku"] not in from_market] + list(from_market.values())
+
+    work = ShopWork(shop_id=shop_id, plan=Plan(shop_id), groups=sorted(group_ids))
+    desired: list[dict] = []
+    for intake in intakes:
+        gid = intake.group.id
+        snap = snapshot_of(intake, None if intake.group.catalogue_is_url else cfg.path(intake.group.catalogue))
+        last = store.last_snapshot(gid, accepted_only=False)
+        same = last if last is not None and last.content_hash == snap["content_hash"] else None
+        if same is not None:
+            snap["recorded_at"] = same.recorded_at  # same content: stock was counted back then
+        accepted = store.last_snapshot(gid)
+        threshold = cfg.sync.shrink_threshold
+        if (accepted is not None and accepted.listings > 0 and not accept_shrink
+                and snap["listings"] < accepted.listings * (1 - threshold)):
+            work.held_groups[gid] = (f"{gid}: the catalogue went from {accepted.listings} to {snap['listings']} "
+                                     f"listings (more than {threshold:.0%} lost); deactivations held until an "
+                                     "operator accepts it (--accept-shrink)")
+        work.snapshots[gid] = (snap, same)
+        rows = desired_rows(intake)
+        since = int(snap["recorded_at"].timestamp())
+        sold = store.units_sold(shop_id, {r["sku"]: since for r in rows})
+        for r in rows:
+            r["stock_to_push"] = stock_to_push(r["recorded_stock"], sold.get(r["sku"], 0), cfg.stock.safety_buffer)
+        desired += rows
+
+    labels = {g.id: g.village or g.name for g in rt.config.groups}
+    desired_skus = {d["sku"] for d in desired}
+    taken = {k["name"].casefold(): k["sku"] for k in known if k["sku"] not in desired_skus}
+    desired = unique_names(desired, labels, taken)
+    work.plan = plan_shop(shop_id, desired, known, {d["sku"]: d["stock_to_push"] for d in desired},
+                          managed_groups=group_ids, hold_deactivation=set(work.held_groups))
+    work.desired = desired
+    log.info("shop %s: plan %s", shop_id, work.plan.counts())
+    return work
+
+
+def _chunks(rows: list, n: int):
+    for i in range(0, len(rows), n):
+        yield rows[i:i + n]
+
+
+def _edit_payload(entry: dict) -> ProductEdit:
+    fields = {}
+    for f, (_, new) in entry["changes"].items():
+        if f == "weight_g":
+            fields["weight"] = new
+        elif f == "pictures":
+            fields["pictures"] = [Picture(file_path=u) for u in new]
+        else:
+            fields[f] = new
+    return ProductEdit(id=entry["product_id"], **fields)
+
+
+@task(name="apply-writes", task_run_name="apply · {kind} · shop {shop_id}", cache_policy=NO_CACHE)
+def apply_kind(rt: Runtime, shop_id: int, kind: str, rows: list[dict]) -> dict:
+    """Send one kind of write in batches; record each confirmed row before the next batch."""
+    client, store = rt.client, rt.store
+    applied, failed = 0, []
+    if kind == "creates":
+        for chunk in _chunks(rows, CREATE_BATCH):
+            res = client.create_products(shop_id, [NewProduct(
+                name=r["name"], sku=r["sku"], category_id=r["category_id"], price=r["price"], stock=r["stock"],
+                min_order=r["min_order"], weight=r["weight_g"], condition=r["condition"],
+                description=r["description"], pictures=[Picture(file_path=u) for u in r["pictures"]]) for r in chunk])
+            by_sku = {r["sku"]: r for r in chunk}
+            store.save_listings([dict(
+                shop_id=shop_id, sku=a.key, group_id=by_sku[a.key]["group_id"], product_id=a.product_id,
+                name=by_sku[a.key]["name"], category_id=by_sku[a.key]["category_id"], price=by_sku[a.key]["price"],
+                stock=by_sku[a.key]["stock"], recorded_stock=by_sku[a.key]["recorded_stock"],
+                min_order=by_sku[a.key]["min_order"], weight_g=by_sku[a.key]["weight_g"],
+                condition=by_sku[a.key]["condition"], description=by_sku[a.key]["description"],
+                pictures=by_sku[a.key]["pictures"], status="ACTIVE", in_catalogue=True, has_orders=False)
+                for a in res.applied])
+            applied += len(res.applied)
+            failed += [(f.key, f.error) for f in res.failed]
+        return {"applied": applied, "failed": failed}
+
+    for chunk in _chunks(rows, INVENTORY_BATCH if kind in ("prices", "stocks") else EDIT_BATCH):
+        if kind == "edits":
+            res = client.edit_products(shop_id, [_edit_payload(r) for r in chunk])
+            key = {str(r["product_id"]): r for r in chunk}
+            confirmed = [dict(shop_id=shop_id, sku=key[a.key]["sku"],
+                              **{f: new for f, (_, new) in key[a.key]["changes"].items()}) for a in res.applied]
+        elif kind in ("prices", "stocks"):
+            call, field = (client.update_prices, "new_price") if kind == "prices" else (client.update_stock, "new_stock")
+            res = call(shop_id, [{"sku": r["sku"], field: r["new"]} for r in chunk])
+            key = {r["sku"]: r for r in chunk}
+            column = "price" if kind == "prices" else "stock"
+            confirmed = [dict(shop_id=shop_id, sku=a.key, **{column: key[a.key]["new"]}) for a in res.applied]
+        else:  # activate / deactivate
+            active = kind == "reactivate"
+            res = client.set_active(shop_id, [r["product_id"] for r in chunk], active)
+            key = {str(r["product_id"]): r for r in chunk}
+            confirmed = [dict(shop_id=shop_id, sku=key[a.key]["sku"], status="ACTIVE" if active else "INACTIVE",
+                              in_catalogue=active) for a in res.applied]
+        store.update_listings(confirmed)
+        applied += len(res.applied)
+        failed += [(key[f.key]["sku"] if f.key in key else f.key, f.error) for f in res.failed]
+    return {"applied": applied, "failed": failed}
+
+
+# ---- the flow ------------------------------------------------------------------------------------
+
+def _summary_rows(intakes: dict[str, GroupIntake | Exception], works: dict[int, ShopWork],
+                  applied: dict[tuple[int, str], dict]) -> list[dict]:
+    rows = []
+    for gid, intake in intakes.items():
+        if isinstance(intake, Exception):
+            rows.append({"group": gid, "rows_in": 0, "listings": 0, "rejected": 0, "created": 0, "edited": 0,
+                         "price_updates": 0, "stock_updates": 0, "deactivated": 0, "reactivated": 0, "held": 0,
+                         "errors": 1, "error": str(intake)})
+            continue
+        work = next((w for w in works.values() if gid in w.groups), None)
+        counts = work.plan.counts(gid) if work else {k: 0 for k in (*KINDS, "held")}
+        failed = [f for (shop, kind), a in applied.items() if work and shop == work.shop_id
+                  for f in a["failed"] if f[0].startswith(sku_prefix(gid) + "-")]
+        rows.append({"group": gid, "rows_in": intake.result.rows_in, "listings": len(intake.result.listings),
+                     "rejected": intake.result.rejected_rows, "created": counts["creates"], "edited": counts["edits"],
+                     "price_updates": counts["prices"], "stock_updates": counts["stocks"],
+                     "deactivated": counts["deactivate"], "reactivated": counts["reactivate"], "held": counts["held"],
+                     "errors": len(failed), "error": "; ".join(f"{sku}: {why}" for sku, why in failed[:5])})
+    return rows
+
+
+@flow(name="sync-catalogues", description="Catalogue sync: read each group's catalogue, validate it, and make the "
+      "marketplace hold exactly its listings (create, edit what changed, price, stock, deactivate what left).")
+def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: bool = False,
+                    accept_shrink: bool = False, reconcile: bool = False) -> dict:
+    """Sync the configured groups (or the named ones). Dry run: plan and report, write nothing."""
+    log = get_run_logger()
+    rt = Runtime.open(config_path)
+    store = rt.store
+    run_id = None if dry_run else store.start_run("sync")
+    try:
+        chosen = rt.groups(groups)
+        if not dry_run:
+            store.upsert_groups(rt.config.groups)
+        categories = load_categories(rt.config)
+        futures = {g.id: intake_group.submit(g, rt.config, categories) for g in chosen}
+        intakes: dict[str, GroupIntake | Exception] = {}
+        for gid, fut in futures.items():
+            try:
+                intakes[gid] = fut.result()
+            except CatalogueError as err:
+                log.error("%s: catalogue could not be read: %s", gid, err)
+                intakes[gid] = err
+
+        by_shop: dict[int, list[GroupIntake]] = {}
+        for intake in intakes.values():
+            if not isinstance(intake, Exception):
+                by_shop.setdefault(intake.group.shop_id, []).append(intake)
+        plan_futures = {shop: plan_shop_task.submit(rt, shop, its, accept_shrink=accept_shrink,
+                                                    reconcile=reconcile, dry_run=dry_run)
+                        for shop, its in by_shop.items()}
+        works = {shop: f.result() for shop, f in plan_futures.items()}
+
+        applied: dict[tuple[int, str], dict] = {}
+        if dry_run:
+            create_markdown_artifact(key="sync-plan", markdown="\n\n".join(w.plan.to_markdown() for w in works.values()),
+                                     description="The plan of a dry run: nothing was written.")
+        else:
+            for w in works.values():
+                for gid, (snap, same) in w.snapshots.items():
+                    if same is None:
+                        store.add_snapshot(**snap, accepted=gid not in w.held_groups)
+                    elif not same.accepted and gid not in w.held_groups:
+                        store.accept_snapshot(same.id)  # an operator accepted the shrink
+                for kind in KINDS:
+                    rows = getattr(w.plan, kind)
+                    if rows:
+                        applied[(w.shop_id, kind)] = apply_kind(rt, w.shop_id, kind, rows)
+                # Catalogue-side facts that need no marketplace write.
+                store.update_listings([dict(shop_id=w.shop_id, sku=d["sku"], recorded_stock=d["recorded_stock"],
+                                            in_catalogue=True) for d in w.desired
+                                       if d["sku"] not in {c["sku"] for c in w.plan.creates}])
+
+        summary_rows = _summary_rows(intakes, works, applied)
+        problems = [r["error"] for r in summary_rows if r.get("error") and r["rows_in"] == 0]
+        problems += [why for w in works.values() for why in w.held_groups.values()]
+        writes = {kind: sum(a["applied"] for (s, k), a in applied.items() if k == kind) for kind in KINDS}
+        summary = {"groups": summary_rows, "writes": writes, "planned_writes": sum(w.plan.writes for w in works.values()),
+                   "dry_run": dry_run, "problems": problems,
+                   "plans": {str(w.shop_id): w.plan.to_markdown() for w in works.values()},
+                   "client": rt.client.counters if rt._client is not None else {}}
+        create_table_artifact(key="sync-summary", table=summary_rows,
+                              description="Per group: rows in, listings, rejects and the writes made.")
+        if run_id is not None:
+            store.finish_run(run_id, "FAILED" if problems else "COMPLETED", _jsonable(summary))
+        if problems:
+            raise NeedsOperator("; ".join(problems))
+        return summary
+    except NeedsOperator:
+        raise
+    except Exception as err:
+        if run_id is not None:
+            store.finish_run(run_id, "FAILED", {"error": f"{type(err).__name__}: {err}"})
+        raise
+    finally:
+        rt.close()
+
+
+def _jsonable(summary: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(summary, default=str))
+
+
+# ---- lapak sync --------------------------------------------------------------------------------
+
+def print_summary(summary: dict) -> None:
+    """What a sync did, per group, in a terminal."""
+    head = ("group", "rows", "listed", "rejected", "created", "edited", "price", "stock", "deact.", "held", "errors")
+    keys = ("rows_in", "listings", "rejected", "created", "edited", "price_updates", "stock_updates", "deactivated",
+            "held", "errors")
+    print(f"{head[0]:30}" + "".join(f"{h:>9}" for h in head[1:]))
+    for r in summary["groups"]:
+        print(f"{r['group']:30}" + "".join(f"{r.get(k, 0):>9}" for k in keys))
+        if r.get("error"):
+            print(f"    {r['error']}")
+    verb = "planned (dry run: nothing written)" if summary["dry_run"] else "made"
+    total = summary["planned_writes"] if summary["dry_run"] else sum(summary["writes"].values())
+    print(f"{total} marketplace writes {verb}.")
+
+
+def sync_command(args) -> int:
+    """``lapak sync``: run the flow, print the plan (dry run) or the summary; non-zero when it failed."""
+    state = sync_catalogues(config_path=args.config, groups=args.group or None, dry_run=args.dry_run,
+                            accept_shrink=args.accept_shrink, reconcile=args.reconcile, return_state=True)
+    if state.is_completed():
+        summary = state.result()
+    else:
+        runs = Runtime.open(args.config).store.runs("sync")
+        summary = runs[-1].summary if runs and "groups" in (runs[-1].summary or {}) else None
+    if summary:
+        if args.dry_run:
+            for text in summary["plans"].values():
+                print(text, end="\n\n")
+        print_summary(summary)
+    if not state.is_completed():
+        try:
+            state.result()
+        except Exception as err:  # the reason, as one line, for the operator
+            from flows.cli import CommandError
+
+            raise CommandError(str(err)) from None
+    return 0
