@@ -1,0 +1,181 @@
+"""The catalogue sync end to end: the sandbox marketplace as a real server, a real state store,
+real Prefect flow runs. Each scenario starts from the bundled samples in a fresh sandbox."""
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+WRITE_PATHS = ("/create", "/edit", "/price/update", "/stock/update", "/active", "/inactive")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def writes(handle, before=None) -> dict:
+    """Items written per kind, from the marketplace's own counters (minus ``before``)."""
+    paths = handle.admin.stats()["paths"]
+    now = {w: sum(p["items"] for path, p in paths.items() if path.endswith(w)) for w in WRITE_PATHS}
+    return {w: now[w] - (before or {}).get(w, 0) for w in WRITE_PATHS}
+
+
+@pytest.fixture()
+def market(tmp_path):
+    from connectors.sandbox import running_sandbox
+
+    with running_sandbox(tmp_path / "sandbox", rate_limit=None) as handle:
+        yield handle
+
+
+@pytest.fixture()
+def workdir(tmp_path, market, monkeypatch):
+    """A copy of the samples whose config points at the sandbox; returns the config path."""
+    shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
+    cfg = tmp_path / "w" / "lapak.toml"
+    text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url)
+    cfg.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
+    return cfg
+
+
+def products(market) -> list[dict]:
+    return [p for shop in market.shops for p in market.admin.products(shop)]
+
+
+def sync(cfg, **kw):
+    from flows.sync import sync_catalogues
+
+    return sync_catalogues(config_path=str(cfg), **kw)
+
+
+def edit_banyuwangi(cfg, old: bytes, new: bytes) -> None:
+    path = cfg.parent / "catalogues" / "banyuwangi" / "batik-gajah-oling.csv"
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+def test_sync_resync_change_remove_restore(prefect_server, market, workdir):
+    first = sync(workdir)
+    assert sum(first["writes"].values()) == first["writes"]["creates"] == 48
+    listed = products(market)
+    assert len(listed) == 48 and len({p["sku"] for p in listed}) == 48
+    # The shared shop holds two "Kopi Bubuk Robusta 200 gr": both listed, names made unique.
+    kopi = sorted(p["name"] for p in listed if p["name"].startswith("Kopi Bubuk Robusta 200 gr"))
+    assert kopi == ["Kopi Bubuk Robusta 200 gr - Desa Dukuhdempok", "Kopi Bubuk Robusta 200 gr - Desa Kemiren"]
+
+    before = writes(market)
+    again = sync(workdir)
+    assert sum(again["writes"].values()) == 0 and again["planned_writes"] == 0
+    assert writes(market, before) == dict.fromkeys(WRITE_PATHS, 0)  # the marketplace saw no write at all
+
+    edit_banyuwangi(workdir, b"Rp 850.000", b"Rp 875.000")
+    before = writes(market)
+    changed = sync(workdir)
+    assert changed["writes"] == {"creates": 0, "edits": 0, "reactivate": 0, "prices": 1, "stocks": 0, "deactivate": 0}
+    assert writes(market, before)["/price/update"] == 1 and sum(writes(market, before).values()) == 1
+    assert any(p["price"] == 875000 for p in products(market))
+
+    path = workdir.parent / "catalogues" / "banyuwangi" / "batik-gajah-oling.csv"
+    original = path.read_bytes()
+    lines = original.split(b"\r\n")
+    daster = next(i for i, line in enumerate(lines) if b"Daster Batik Banyuwangi" in line)
+    path.write_bytes(b"\r\n".join(lines[:daster] + [b";;;;;;;;;"] + lines[daster + 1:]))  # blank it, keep row numbers
+    removed = sync(workdir)
+    assert removed["writes"]["deactivate"] == 1 and sum(removed["writes"].values()) == 1
+    assert [p["status"] for p in products(market) if p["name"] == "Daster Batik Banyuwangi"] == ["INACTIVE"]
+
+    path.write_bytes(original)
+    restored = sync(workdir)
+    assert restored["writes"]["reactivate"] == 1 and sum(restored["writes"].values()) == 1
+    assert [p["status"] for p in products(market) if p["name"] == "Daster Batik Banyuwangi"] == ["ACTIVE"]
+    assert len(products(market)) == 48  # never a duplicate
+
+
+def test_dry_run_plans_and_writes_nothing(prefect_server, market, workdir):
+    plan = sync(workdir, dry_run=True)
+    assert plan["planned_writes"] == 48 and sum(plan["writes"].values()) == 0
+    assert "Create" in plan["plans"]["479573"]
+    assert products(market) == [] and sum(writes(market).values()) == 0
+
+
+def test_shrink_guard_holds_deactivations_until_accepted(prefect_server, market, workdir):
+    from flows.sync import NeedsOperator
+
+    sync(workdir)
+    jember = workdir.parent / "catalogues" / "jember" / "anyaman-pandan-sari.csv"
+    text = jember.read_text(encoding="utf-8-sig").splitlines()
+    jember.write_text("\n".join(text[:3]) + "\n", encoding="utf-8-sig")  # a truncated file: header + 2 rows
+    with pytest.raises(NeedsOperator, match="jember-pandan-sari.*held"):
+        sync(workdir)
+    assert all(p["status"] == "ACTIVE" for p in products(market))  # the shop stays online
+
+    accepted = sync(workdir, accept_shrink=True)
+    assert accepted["writes"]["deactivate"] == 9
+    assert sum(p["status"] == "INACTIVE" for p in products(market)) == 9
+    assert sum(sync(workdir)["writes"].values()) == 0  # accepted once, then a normal catalogue
+
+
+CRASH_DRIVER = """
+import os, sys
+from connectors.state.store import StateStore
+def crash(self, rows):
+    if rows:  # the marketplace confirmed these rows; die before the state store records them
+        os._exit(37)
+StateStore.save_listings = crash
+from flows.sync import sync_catalogues
+sync_catalogues(config_path=sys.argv[1])
+"""
+
+
+def run_crashing_sync(cfg) -> int:
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", CRASH_DRIVER, str(cfg)], env=env, cwd=ROOT,
+                          capture_output=True, timeout=120).returncode
+
+
+def test_a_crash_between_a_confirmed_create_and_its_record_converges(prefect_server, market, workdir):
+    assert run_crashing_sync(workdir) == 37  # killed right after the first batch was created
+    created = products(market)
+    assert 0 < len(created) < 48
+    sync(workdir)
+    listed = products(market)
+    assert len(listed) == 48 and len({p["sku"] for p in listed}) == 48 and len({p["name"].lower() for p in listed}) == 48
+    assert sum(sync(workdir)["writes"].values()) == 0
+
+
+def test_a_crash_on_a_later_create_is_found_by_sku_not_created_twice(prefect_server, market, workdir):
+    sync(workdir)
+    path = workdir.parent / "catalogues" / "banyuwangi" / "batik-gajah-oling.csv"
+    extra = "23;Kain Batik Baru Motif Kopi;Batik Tulis;Rp 300.000;3;0,5 kg;Baru;https://images.lapakdesa.example/b/baru.jpg;;BTG-009\r\n"
+    path.write_bytes(path.read_bytes() + extra.encode("cp1252"))
+    assert run_crashing_sync(workdir) == 37
+    assert len(products(market)) == 49  # created on the marketplace, unknown to the state store
+    rerun = sync(workdir)
+    assert rerun["writes"]["creates"] == 1  # confirmed again through the SKU, not a second listing
+    assert len(products(market)) == 49
+
+
+def test_sync_on_postgresql_state(prefect_server, market, workdir, postgres_url):
+    import psycopg
+
+    schema = f"lapak_sync_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        text = workdir.read_text(encoding="utf-8").replace(
+            'url = "sqlite:///var/lapak.db"', f'url = "{postgres_url}?options=-csearch_path%3D{schema}"')
+        workdir.write_text(text, encoding="utf-8")
+        assert sync(workdir)["writes"]["creates"] == 48
+        assert sum(sync(workdir)["writes"].values()) == 0
+        with psycopg.connect(postgres_url) as conn:
+            assert conn.execute(f"SELECT count(*) FROM {schema}.listings").fetchone()[0] == 48
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
