@@ -22,6 +22,7 @@ from connectors.catalogue import CatalogueError, RawCatalogue, read_catalogue
 from schemas.catalogue import IntakeResult, normalise
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
 from schemas.config import GroupConfig, LapakConfig, load_config
+from schemas.messages import rupiah
 
 log = logging.getLogger("lapak.intake")
 
@@ -144,10 +145,6 @@ def intake_flow(config_path: str, groups: list[str] | None = None) -> list[dict]
 
 # ---- lapak check -----------------------------------------------------------------------------
 
-def _fmt_price(p: int) -> str:
-    return "Rp " + f"{p:,}".replace(",", ".")
-
-
 def check_file(path: Path, config_path: str | None = None, out_dir: str | None = None,
                max_lines: int = 300) -> int:
     """``lapak check``: validate one file offline, print its rows, write the annotated copy.
@@ -179,7 +176,7 @@ def check_file(path: Path, config_path: str | None = None, out_dir: str | None =
         lines += 1
     listed = result.listings.head(max_lines)
     for r in listed.itertuples(index=False):
-        print(f"✓ {r.sheet} baris/row {r.row}: {r.name} — {_fmt_price(r.price)}, stok {r.stock}, "
+        print(f"✓ {r.sheet} baris/row {r.row}: {r.name} — {rupiah(r.price)}, stok {r.stock}, "
               f"{r.weight_g:g} g, {len(r.pictures)} foto → {r.sku}")
     if len(result.listings) > len(listed):
         print(f"… and {len(result.listings) - len(listed)} more listings")

@@ -9,6 +9,11 @@ from __future__ import annotations
 from schemas import values as v
 from schemas.listing import DESCRIPTION_MAX, NAME_MAX, PICTURES_MAX
 
+def rupiah(amount: int | float) -> str:
+    """Rupiah the Indonesian way: ``Rp 15.000``."""
+    return "Rp " + f"{int(amount):,}".replace(",", ".")
+
+
 # Field labels as a facilitator knows them (used when the column itself is missing).
 LABELS = {
     "name": "Nama Produk", "category": "Kategori", "price": "Harga", "stock": "Stok",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.listing import NAME_MAX
+from schemas.messages import rupiah
 
 # Fields changed through ``edit``; price and stock have their own absolute, idempotent calls.
 EDIT_FIELDS = ("name", "category_id", "min_order", "weight_g", "condition", "description", "pictures")
@@ -65,11 +66,11 @@ class Plan:
             if len(rows) > limit:
                 lines.append(f"- … and {len(rows) - limit} more")
 
-        section("Create", self.creates, lambda r: f"`{r['sku']}` {r['name']} — Rp {r['price']:,}, stock {r['stock']}")
+        section("Create", self.creates, lambda r: f"`{r['sku']}` {r['name']} — {rupiah(r['price'])}, stock {r['stock']}")
         section("Edit", self.edits, lambda r: f"`{r['sku']}` " + ", ".join(
             f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in r["changes"].items()))
         section("Reactivate", self.reactivate, lambda r: f"`{r['sku']}` {r.get('name', '')}")
-        section("Price", self.prices, lambda r: f"`{r['sku']}` Rp {r['old']:,} → Rp {r['new']:,}")
+        section("Price", self.prices, lambda r: f"`{r['sku']}` {rupiah(r['old'])} → {rupiah(r['new'])}")
         section("Stock", self.stocks, lambda r: f"`{r['sku']}` {r['old']} → {r['new']}")
         section("Deactivate", self.deactivate, lambda r: f"`{r['sku']}` {r['name']}")
         section("Held by the shrink guard (not deactivated)", self.held, lambda r: f"`{r['sku']}` {r['name']}")
