@@ -42,6 +42,18 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return sync_command(args)
 
 
+def _cmd_orders(args: argparse.Namespace) -> int:
+    from flows.orders import orders_command
+
+    return orders_command(args)
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.orders import backfill_command
+
+    return backfill_command(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
@@ -71,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("orders", help="pull new and changed orders, correct stock, write order sheets")
     s.add_argument("--config", default="lapak.toml")
-    s.set_defaults(func=_not_yet)
+    s.set_defaults(func=_cmd_orders)
 
     s = sub.add_parser("backfill", help="pull every order created in a date range")
     s.add_argument("--config", default="lapak.toml")
     s.add_argument("--start", required=True, metavar="YYYY-MM-DD")
     s.add_argument("--end", required=True, metavar="YYYY-MM-DD")
-    s.set_defaults(func=_not_yet)
+    s.set_defaults(func=_cmd_backfill)
 
     s = sub.add_parser("serve", help="serve the deployments with their schedules")
     s.add_argument("--config", default="lapak.toml")

@@ -162,6 +162,16 @@ class StateStore:
                 s.execute(update(Listing).where(Listing.shop_id == shop_id, Listing.sku == sku).values(has_orders=True))
         return new, changed
 
+    def order_states(self, order_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """``(status, update_time)`` of the stored orders among ``order_ids`` (unknown ids are absent)."""
+        ids = list(dict.fromkeys(int(i) for i in order_ids))
+        out: dict[int, tuple[int, int]] = {}
+        with self.session() as s:
+            for i in range(0, len(ids), 500):  # stay far below any driver's bound-parameter limit
+                q = select(Order.order_id, Order.status, Order.update_time).where(Order.order_id.in_(ids[i:i + 500]))
+                out.update({oid: (status, updated) for oid, status, updated in s.execute(q)})
+        return out
+
     def open_order_ids(self, shop_id: int) -> list[int]:
         """Orders that can still change status (not finished, not cancelled)."""
         with self.session() as s:

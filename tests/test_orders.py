@@ -1,0 +1,488 @@
+"""Orders end to end: the sandbox marketplace as a real server, a real state store, a real config.
+
+One sandbox for the module; every test gets shops of its own (the sandbox links many), so no
+test sees another's orders. Listings and a catalogue snapshot are recorded in the store by hand,
+as the catalogue sync would have left them.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import time
+import uuid
+from argparse import Namespace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select, text
+
+from connectors.marketplace import ForbiddenError, ServerError, TransportError
+from connectors.sandbox import running_sandbox
+from connectors.state.models import Order as OrderRow
+from connectors.state.models import OrderItem as ItemRow
+from flows.orders import (
+    SHEET_COLUMNS,
+    UNASSIGNED,
+    WIB,
+    OrdersRunError,
+    backfill_for_shop,
+    cursor_name,
+    day_bounds,
+    is_transient,
+    month_of,
+    pull_orders_for_shop,
+    retry_transient,
+    write_order_sheets,
+)
+from flows.runtime import Runtime
+
+DAY = 86_400
+SHOPS = tuple(range(610_001, 610_041))
+UNLINKED_SHOP = 999_999
+STOCK_PATH = "/inventory/v1/fs/{fs_id}/stock/update"
+_free_shops = iter(SHOPS)
+_tags = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    with running_sandbox(tmp_path_factory.mktemp("sandbox"), rate_limit=None, shops=SHOPS) as sb:
+        yield sb
+
+
+def new_shop() -> int:
+    return next(_free_shops)
+
+
+class World:
+    """A config in ``tmp_path`` pointing at the sandbox, its runtime, and helpers to list
+    products (on the marketplace and in the store) and to place orders."""
+
+    def __init__(self, tmp_path: Path, sb, groups: dict[str, int], *, buffer: int = 0,
+                 state_url: str = "sqlite:///var/lapak.db") -> None:
+        self.sb, self.tag = sb, next(_tags)
+        self.gid = {name: f"g{self.tag}-{name}" for name in groups}
+        self.shop = dict(groups)
+        self.config_path = tmp_path / "lapak.toml"
+        self.write_config(groups, buffer=buffer, state_url=state_url)
+        self.rt = Runtime.open(str(self.config_path))
+        self.rt.store.upsert_groups(self.rt.config.groups)
+        # The catalogue was counted long before any order these tests place.
+        self.recorded_at = datetime.fromtimestamp(time.time() - 90 * DAY).astimezone()
+        for g in self.rt.config.groups:
+            self.rt.store.add_snapshot(group_id=g.id, recorded_at=self.recorded_at, content_hash="x" * 64,
+                                       rows_in=1, listings=1, rejected=0, accepted=True)
+        self._n = itertools.count()
+
+    def write_config(self, groups: dict[str, int], *, buffer: int = 0,
+                     state_url: str = "sqlite:///var/lapak.db") -> None:
+        lines = [
+            "[marketplace]", f'api_url = "{self.sb.url}"', f'auth_url = "{self.sb.url}"',
+            f"fs_id = {self.sb.fs_id}", f'client_id = "{self.sb.client_id}"', "rate_limit_per_second = 1000",
+            "[state]", f'url = "{state_url}"', "[output]", 'dir = "out"', "[stock]", f"safety_buffer = {buffer}",
+        ]
+        for name, shop in groups.items():
+            gid = self.gid.get(name, f"g{self.tag}-{name}")
+            lines += ["[[groups]]", f'id = "{gid}"', f'name = "Kelompok {name}"', f"shop_id = {shop}",
+                      f'catalogue = "catalogues/{name}.csv"']
+        self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    @property
+    def out(self) -> Path:
+        return self.rt.config.output_dir
+
+    def products(self, group: str, n: int, stock: int = 20, *, record: bool = True) -> list[str]:
+        """``n`` products created on the marketplace (stock as the sync pushes it: recorded − buffer)
+        and, with ``record``, the listings the sync would have stored."""
+        shop, gid = self.shop[group], self.gid[group]
+        buffer = self.rt.config.stock.safety_buffer
+        rows = []
+        for _ in range(n):
+            i = next(self._n)
+            rows.append({"name": f"Keripik {self.tag} {group} {i}", "sku": f"T{self.tag}-{group}-{i}",
+                         "category_id": 101, "price": 12_500, "stock": stock - buffer, "weight": 250,
+                         "pictures": [{"file_path": f"https://img.example/{self.tag}/{i}.jpg"}]})
+        created = self.rt.client.create_products(shop, rows)
+        assert created.ok, created.failed
+        ids = created.product_ids()
+        if record:
+            self.rt.store.save_listings([{
+                "shop_id": shop, "sku": r["sku"], "group_id": gid, "product_id": ids[r["sku"]], "name": r["name"],
+                "category_id": 101, "price": r["price"], "stock": r["stock"], "recorded_stock": stock,
+                "min_order": 1, "weight_g": 250.0, "condition": "NEW", "description": "", "pictures": r["pictures"],
+                "status": "ACTIVE", "in_catalogue": True, "has_orders": False} for r in rows])
+        return [r["sku"] for r in rows]
+
+    def order(self, shop: int, items: dict[str, int], **kw) -> dict:
+        return self.sb.admin.place_order(shop, [{"sku": s, "quantity": q} for s, q in items.items()], **kw)
+
+    def market_stock(self, shop: int, sku: str) -> int:
+        return self.rt.client.product_by_sku(shop, sku).stock.value
+
+    def listing(self, shop: int, sku: str):
+        return next(l for l in self.rt.store.listings(shop_id=shop) if l.sku == sku)
+
+    def rows(self, model) -> int:
+        with self.rt.store.session() as s:
+            return s.scalar(select(func.count()).select_from(model))
+
+    def stock_calls(self) -> int:
+        paths = self.sb.admin.stats()["paths"]
+        return paths.get(STOCK_PATH.format(fs_id=self.sb.fs_id), {}).get("calls", 0)
+
+
+@pytest.fixture
+def world(tmp_path, sandbox, monkeypatch):
+    monkeypatch.setenv("LAPAK_CLIENT_SECRET", sandbox.client_secret)
+    made = []
+
+    def make(groups: dict[str, int], **kw) -> World:
+        w = World(tmp_path, sandbox, groups, **kw)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.rt.close()
+
+
+# ---- pulling -------------------------------------------------------------------------------------
+
+def test_pull_stores_each_order_once_and_pushes_recorded_minus_sold(world):
+    shop = new_shop()
+    w = world({"a": shop})
+    a, b = w.products("a", 2, stock=20)
+    w.order(shop, {a: 3})
+    w.order(shop, {a: 2, b: 5})
+    # Someone edited the figure by hand on the marketplace: the catalogue's rule wins again.
+    w.rt.client.update_stock(shop, [{"sku": b, "new_stock": 99}])
+
+    res = pull_orders_for_shop(w.rt, shop)
+
+    assert (res["pulled"], res["new"], res["changed"], res["refreshed"]) == (2, 2, 0, 0)
+    assert res["skus"] == sorted([a, b])
+    assert res["groups"] == {w.gid["a"]: {"new": 2, "changed": 0}}
+    assert (w.rows(OrderRow), w.rows(ItemRow)) == (2, 3)
+    assert w.listing(shop, a).stock == 20 - 5 == w.market_stock(shop, a)
+    assert w.listing(shop, b).stock == 20 - 5 == w.market_stock(shop, b)
+    assert sorted(p["sku"] for p in res["stock"]["pushed"]) == sorted([a, b])
+    assert res["stock"]["failed"] == []
+    assert w.listing(shop, a).has_orders
+
+
+def test_a_cancel_gives_the_stock_back_on_the_next_pull(world, sandbox):
+    shop = new_shop()
+    w = world({"a": shop})
+    (a,) = w.products("a", 1, stock=10)
+    placed = w.order(shop, {a: 4})
+    pull_orders_for_shop(w.rt, shop)
+    assert w.listing(shop, a).stock == 6 == w.market_stock(shop, a)
+
+    sandbox.admin.set_order_status(placed["order_id"], 0)
+    res = pull_orders_for_shop(w.rt, shop)
+
+    assert (res["new"], res["changed"], res["skus"]) == (0, 1, [a])
+    assert w.listing(shop, a).stock == 10 == w.market_stock(shop, a)
+    assert w.rt.store.orders_for(shop)[0][0].status == 0
+
+
+def test_pulling_twice_stores_nothing_twice_writes_nothing_needless_and_moves_the_cursor(world):
+    shop = new_shop()
+    w = world({"a": shop})
+    a, b = w.products("a", 2)
+    for q in (1, 2, 3):
+        w.order(shop, {a: q, b: 1})
+    t = int(time.time())
+
+    first = pull_orders_for_shop(w.rt, shop, now=t)
+    assert w.rt.store.cursor(cursor_name(shop)) == t
+    calls = w.stock_calls()
+    assert calls > 0 and first["stock"]["pushed"]
+    second = pull_orders_for_shop(w.rt, shop, now=t + 60)
+
+    assert (first["new"], second["pulled"], second["new"], second["changed"]) == (3, 3, 0, 0)
+    assert second["window"][0] == t - 2 * DAY  # from the cursor, minus the look-back
+    assert w.rt.store.cursor(cursor_name(shop)) == t + 60
+    assert (w.rows(OrderRow), w.rows(ItemRow)) == (3, 6)
+    assert second["stock"] == {"pushed": [], "failed": [], "unchanged": 2}
+    assert w.stock_calls() == calls  # nothing changed: no stock call at all
+
+
+def test_a_status_change_older_than_the_look_back_is_caught_by_the_open_order_refresh(world, sandbox):
+    shop = new_shop()
+    w = world({"a": shop})
+    (a,) = w.products("a", 1, stock=10)
+    old = w.order(shop, {a: 3}, create_time=int(time.time()) - 4 * DAY)
+    w.order(shop, {a: 1})
+    t = int(time.time())
+    first = pull_orders_for_shop(w.rt, shop, now=t)  # first run: 3 days + 2 of look-back
+    assert (first["new"], first["refreshed"]) == (2, 0)
+
+    sandbox.admin.set_order_status(old["order_id"], 500)
+    shipped = pull_orders_for_shop(w.rt, shop, now=t + 60)
+    assert (shipped["pulled"], shipped["refreshed"], shipped["changed"]) == (1, 1, 1)
+    assert {o.order_id: o.status for o, _ in w.rt.store.orders_for(shop)}[old["order_id"]] == 500
+
+    sandbox.admin.set_order_status(old["order_id"], 10)  # cancelled after all: 3 units come back
+    cancelled = pull_orders_for_shop(w.rt, shop, now=t + 120)
+    assert (cancelled["refreshed"], cancelled["changed"], cancelled["skus"]) == (1, 1, [a])
+    assert w.listing(shop, a).stock == 10 - 1 == w.market_stock(shop, a)
+
+    # A cancelled order no longer changes: it is not asked for again.
+    assert pull_orders_for_shop(w.rt, shop, now=t + 180)["refreshed"] == 0
+
+
+def test_backfill_twice_stores_every_order_once_and_leaves_the_cursor(world):
+    shop = new_shop()
+    w = world({"a": shop})
+    (a,) = w.products("a", 1, stock=100)
+    t = int(time.time())
+    start, end = t - 10 * DAY, t - DAY
+    inside = [start, t - 9 * DAY + 5, t - 7 * DAY, t - 4 * DAY - 1, t - 3 * DAY, end - 1]
+    for created in (*inside, start - 1, end):  # the last two are outside [start, end)
+        w.order(shop, {a: 1}, create_time=created)
+
+    once = backfill_for_shop(w.rt, shop, start, end)
+    twice = backfill_for_shop(w.rt, shop, start, end)
+
+    assert (once["pulled"], once["new"]) == (len(inside), len(inside))
+    assert (twice["pulled"], twice["new"], twice["changed"]) == (len(inside), 0, 0)
+    assert (w.rows(OrderRow), w.rows(ItemRow)) == (len(inside), len(inside))
+    assert sorted(o.create_time for o, _ in w.rt.store.orders_for(shop)) == sorted(inside)
+    assert w.rt.store.cursor(cursor_name(shop)) is None
+    # Every order placed (in or out of the range) was after the snapshot; the stored ones count.
+    assert w.listing(shop, a).stock == 100 - len(inside)
+
+
+def test_a_stock_row_the_marketplace_refuses_is_reported_not_raised(world):
+    shop = new_shop()
+    w = world({"a": shop})
+    (a,) = w.products("a", 1, stock=10)
+    ghost = f"GHOST-{w.tag}"  # the store lists it; the marketplace has no such SKU
+    w.rt.store.save_listings([{
+        "shop_id": shop, "sku": ghost, "group_id": w.gid["a"], "product_id": 1, "name": "Hantu", "category_id": 101,
+        "price": 1000, "stock": 5, "recorded_stock": 9, "min_order": 1, "weight_g": 1.0, "condition": "NEW",
+        "description": "", "pictures": [], "status": "ACTIVE", "in_catalogue": True, "has_orders": False}])
+    w.order(shop, {a: 2})
+
+    res = pull_orders_for_shop(w.rt, shop)
+
+    assert [p["sku"] for p in res["stock"]["pushed"]] == [a]
+    assert [f["sku"] for f in res["stock"]["failed"]] == [ghost] and res["stock"]["failed"][0]["error"]
+    assert w.listing(shop, a).stock == 8 and w.listing(shop, ghost).stock == 5
+
+
+# ---- order sheets --------------------------------------------------------------------------------
+
+HOSTILE = '=HYPERLINK("http://x","klik")'
+PHONE = "+6281234567890"
+
+
+def test_order_sheets_per_group_and_month_one_line_per_item_inert_text_real_numbers(world, caplog):
+    shop = new_shop()
+    w = world({"a": shop, "b": shop})  # two groups sharing one shop
+    a1, a2 = w.products("a", 2, stock=50)
+    (b1,) = w.products("b", 1, stock=50)
+    (stray,) = w.products("a", 1, stock=50, record=False)  # on the marketplace, unknown to the store
+    t = int(time.time())
+    recipient = {"name": "@Ibu Sri", "phone": PHONE,
+                 "address": {"address_full": "Jl. Kartini 5\nRT 2", "district": "Kalibeber", "city": "Wonosobo",
+                             "province": "Jawa Tengah", "postal_code": "56351"}}
+    mixed = w.order(shop, {a1: 2, a2: 1, b1: 3}, buyer={"name": HOSTILE, "phone": PHONE}, recipient=recipient,
+                    create_time=t - 60)
+    old = w.order(shop, {a1: 1}, create_time=t - 40 * DAY)
+    w.order(shop, {stray: 1}, create_time=t - 60)
+    backfill_for_shop(w.rt, shop, t - 45 * DAY, t + 1)
+
+    with caplog.at_level("WARNING", logger="lapak.orders"):
+        paths = write_order_sheets(w.rt)
+
+    now_m, old_m = month_of(t - 60), month_of(t - 40 * DAY)
+    root = w.out / "orders"
+    expected = {(w.gid["a"], now_m), (w.gid["a"], old_m), (w.gid["b"], now_m), (UNASSIGNED, now_m)}
+    assert {(p.parent.name, p.stem) for p in paths} == expected
+    assert {p.suffix for p in paths} == {".xlsx", ".csv"} and len(paths) == 2 * len(expected)
+    assert stray in caplog.text and UNASSIGNED in caplog.text
+
+    header, lines = read_sheet(root / w.gid["a"] / f"{now_m}.xlsx")
+    assert header == list(SHEET_COLUMNS.values())
+    assert "Tanggal Pesanan (WIB) / Order date (WIB)" in header and "Jumlah / Qty" in header
+    assert [c["SKU"].value for c in lines] == [a1, a2]  # the order's group-b item is in b's sheet
+    first = lines[0]
+    assert first["Pembeli / Buyer"].value == "'" + HOSTILE and first["Pembeli / Buyer"].data_type == "s"
+    assert first["Telepon / Phone"].value == "'" + PHONE and first["Telepon / Phone"].data_type == "s"
+    assert first["Penerima / Recipient"].value == "'@Ibu Sri"
+    assert not any(c.data_type == "f" for line in lines for c in line.values())
+    numbers = ("Jumlah / Qty", "Harga Satuan / Unit price", "Total")
+    assert [first[h].value for h in numbers] == [2, 12_500, 25_000]
+    assert all(isinstance(first[h].value, int) and first[h].data_type == "n" for h in numbers)
+    created = first["Tanggal Pesanan (WIB) / Order date (WIB)"].value
+    assert isinstance(created, datetime) and first["Tanggal Pesanan (WIB) / Order date (WIB)"].is_date
+    assert created == datetime.fromtimestamp(t - 60, WIB).replace(tzinfo=None)
+    assert first["No. Invoice / Invoice no."].value == mixed["invoice_ref_num"]
+    assert first["Status"].value == "Pembayaran terverifikasi"
+    assert first["Kota / City"].value == "Wonosobo"
+    assert first["Alamat / Address"].value == "Jl. Kartini 5 RT 2, Kalibeber, Wonosobo, Jawa Tengah, 56351"
+
+    _, b_lines = read_sheet(root / w.gid["b"] / f"{now_m}.xlsx")
+    assert [(c["SKU"].value, c["Jumlah / Qty"].value) for c in b_lines] == [(b1, 3)]
+    _, old_lines = read_sheet(root / w.gid["a"] / f"{old_m}.xlsx")
+    assert [c["No. Pesanan / Order ID"].value for c in old_lines] == [old["order_id"]]
+    _, stray_lines = read_sheet(root / UNASSIGNED / f"{now_m}.xlsx")
+    assert [(c["SKU"].value, c["ID Toko / Shop ID"].value) for c in stray_lines] == [(stray, shop)]
+
+    with open(root / w.gid["a"] / f"{now_m}.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["Pembeli / Buyer"] for r in rows] == ["'" + HOSTILE] * 2
+    assert rows[0]["Telepon / Phone"] == "'" + PHONE and rows[0]["Jumlah / Qty"] == "2"
+
+    # Rewritten whole from the store: the same files, the same content, a status change shows.
+    before = (root / w.gid["b"] / f"{now_m}.csv").read_bytes()
+    assert sorted(write_order_sheets(w.rt, {now_m})) == sorted(p for p in paths if p.stem == now_m)
+    assert (root / w.gid["b"] / f"{now_m}.csv").read_bytes() == before
+    w.sb.admin.set_order_status(mixed["order_id"], 700)
+    backfill_for_shop(w.rt, shop, t - DAY, t + 1)
+    write_order_sheets(w.rt, {now_m})
+    assert {c["Status"].value for c in read_sheet(root / w.gid["a"] / f"{now_m}.xlsx")[1]} == {"Selesai"}
+
+
+def read_sheet(path: Path):
+    ws = load_workbook(path).active
+    rows = list(ws.iter_rows())
+    header = [c.value for c in rows[0]]
+    return header, [dict(zip(header, r)) for r in rows[1:]]
+
+
+# ---- Prefect flows and the commands --------------------------------------------------------------
+
+def test_only_transient_marketplace_errors_are_retried():
+    from prefect.states import Failed
+
+    assert is_transient(ServerError("busy", status=503)) and is_transient(TransportError("reset"))
+    assert not is_transient(ForbiddenError("not linked", status=403))
+    assert retry_transient(None, None, Failed(data=ServerError("busy", status=502)))
+    assert not retry_transient(None, None, Failed(data=ForbiddenError("no", status=403)))
+    assert not retry_transient(None, None, Failed(data=ValueError("a bug")))
+
+
+def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, world, sandbox, capsys, monkeypatch):
+    import anyio
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from connectors.marketplace import MarketplaceClient
+    from flows.orders import orders_command
+
+    s1, s2 = new_shop(), new_shop()
+    w = world({"a": s1, "b": s2}, buffer=1)
+    (a,) = w.products("a", 1, stock=10)
+    (b,) = w.products("b", 1, stock=10)
+    w.order(s1, {a: 2})
+    w.order(s2, {b: 1})
+
+    assert orders_command(Namespace(config=str(w.config_path))) == 0
+    printed = capsys.readouterr().out
+    assert w.gid["a"] in printed and "Stock corrections pushed: 2" in printed
+    assert f"{w.gid['b']}/{month_of(int(time.time()))}.xlsx" in printed
+    # The buffer holds one unit back: 10 − 2 − 1.
+    assert w.listing(s1, a).stock == 7 == w.market_stock(s1, a)
+    assert w.listing(s2, b).stock == 8 == w.market_stock(s2, b)
+    assert (w.out / "orders" / w.gid["b"] / f"{month_of(int(time.time()))}.xlsx").exists()
+
+    # A shop the credentials don't cover: the others are still pulled, the run fails, no retry on a 403.
+    w.gid["c"] = f"g{w.tag}-c"
+    w.write_config({"a": s1, "b": s2, "c": UNLINKED_SHOP}, buffer=1)
+    w.order(s1, {a: 1})
+    asked = []
+    real = MarketplaceClient.iter_orders
+    monkeypatch.setattr(MarketplaceClient, "iter_orders",
+                        lambda self, shop, *a, **k: (asked.append(shop), real(self, shop, *a, **k))[1])
+    with pytest.raises(OrdersRunError, match=rf"1 of 3 shops failed: shop {UNLINKED_SHOP}: ForbiddenError"):
+        orders_command(Namespace(config=str(w.config_path)))
+    printed = capsys.readouterr().out
+    assert f"{w.gid['c']}" in printed and "GAGAL / FAILED" in printed and "Stock corrections pushed: 1" in printed
+    assert asked.count(UNLINKED_SHOP) == 1
+    assert w.rows(OrderRow) == 3 and w.listing(s1, a).stock == 6
+    runs = w.rt.store.runs("pull-orders")
+    assert [r.status for r in runs] == ["COMPLETED", "FAILED"]
+    assert runs[-1].summary["totals"]["orders_new"] == 1
+    assert str(UNLINKED_SHOP) in runs[-1].summary["errors"]
+
+    async def artifacts():
+        async with get_client() as client:
+            key = ArtifactFilter(key=ArtifactFilterKey(any_=["orders-summary"]))
+            return await client.read_artifacts(artifact_filter=key)
+
+    found = anyio.run(artifacts)
+    assert any(w.gid["a"] in str(art.data) and w.gid["c"] in str(art.data) and "ForbiddenError" in str(art.data)
+               for art in found)
+
+
+def test_backfill_command_takes_inclusive_days_in_jakarta(prefect_server, world, capsys):
+    from flows.cli import CommandError
+    from flows.orders import backfill_command
+
+    shop = new_shop()
+    w = world({"a": shop})
+    (a,) = w.products("a", 1, stock=10)
+    day = (datetime.now(WIB) - timedelta(days=20)).date()
+    lo, hi = day_bounds(day, day)
+    assert hi - lo == DAY and datetime.fromtimestamp(lo, WIB).hour == 0
+    for created in (lo - 1, lo, hi - 1, hi):
+        w.order(shop, {a: 1}, create_time=created)
+
+    args = Namespace(config=str(w.config_path), start=day.isoformat(), end=day.isoformat())
+    assert backfill_command(args) == 0
+    assert backfill_command(args) == 0
+    assert sorted(o.create_time for o, _ in w.rt.store.orders_for(shop)) == [lo, hi - 1]
+    assert "2 baru/new" in capsys.readouterr().out
+    assert w.rt.store.cursor(cursor_name(shop)) is None
+
+    with pytest.raises(CommandError, match="--start .* is after --end"):
+        backfill_command(Namespace(config=str(w.config_path), start="2026-05-02", end="2026-05-01"))
+    with pytest.raises(CommandError, match="not a date"):
+        backfill_command(Namespace(config=str(w.config_path), start="2026-13-01", end="2026-05-01"))
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def pg_state_url(postgres_url):
+    """The test database with a schema of our own (dropped afterwards), as a state URL."""
+    import psycopg
+
+    schema = f"lapak_orders_{uuid.uuid4().hex[:10]}"
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in postgres_url else "?"
+    yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}", schema
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+def test_pull_and_backfill_against_postgresql(world, pg_state_url):
+    url, schema = pg_state_url
+    shop = new_shop()
+    w = world({"a": shop}, state_url=url)
+    assert w.rt.store.engine.dialect.name == "postgresql"
+    (a,) = w.products("a", 1, stock=10)
+    t = int(time.time())
+    w.order(shop, {a: 2}, create_time=t - 6 * DAY)
+    w.order(shop, {a: 1})
+    w.order(shop, {a: 3})
+
+    pulled = pull_orders_for_shop(w.rt, shop, now=int(time.time()))
+    assert pulled["new"] == 2 and w.listing(shop, a).stock == 10 - 4  # the old one is before the window
+    backfill_for_shop(w.rt, shop, t - 7 * DAY, t + 2)
+    again = backfill_for_shop(w.rt, shop, t - 7 * DAY, t + 2)
+    assert (again["pulled"], again["new"]) == (3, 0)
+    with w.rt.store.session() as s:
+        assert s.scalar(text("select current_schema()")) == schema
+        assert s.scalar(text("select count(*) from orders")) == 3
+        assert s.scalar(text("select count(*) from order_items")) == 3
+    assert w.listing(shop, a).stock == 10 - 6 == w.market_stock(shop, a)
