@@ -132,24 +132,6 @@ def day_bounds(start: date, end: date) -> tuple[int, int]:
 
 # ---- orders as the store keeps them ---------------------------------------------------------
 
-_ADDRESS_PARTS = ("address_full", "district", "city", "province", "postal_code")
-
-
-def pack_address(address: Any) -> str:
-    """The recipient's address as stored: one line per part in a fixed order, so the city can be
-    read back (the orders table has one address column)."""
-    parts = [" ".join(str(getattr(address, k, None) or "").split()) for k in _ADDRESS_PARTS]
-    return "\n".join(parts) if any(parts) else ""
-
-
-def unpack_address(text: str) -> tuple[str, str]:
-    """``(address on one line, city)`` from :func:`pack_address`'s text (or any free text)."""
-    lines = (text or "").split("\n")
-    if len(lines) != len(_ADDRESS_PARTS):
-        return " ".join((text or "").split()), ""
-    return ", ".join(p for p in lines if p), lines[_ADDRESS_PARTS.index("city")]
-
-
 def _money(v: float | None) -> int:
     return int(round(v)) if v is not None else 0
 
@@ -168,7 +150,12 @@ def order_rows(order: Order, shop_id: int, sku_of_product: Mapping[int, str] | N
         create_time=int(order.create_time),
         update_time=int(order.update_time if order.update_time is not None else order.create_time),
         buyer_name=_clip(order.buyer.name, 200), recipient_name=_clip(order.recipient.name, 200),
-        recipient_phone=_clip(order.recipient.phone, 50), recipient_address=pack_address(order.recipient.address),
+        recipient_phone=_clip(order.recipient.phone, 50),
+        recipient_address=" ".join((order.recipient.address.address_full or "").split()),
+        recipient_district=_clip(order.recipient.address.district, 200),
+        recipient_city=_clip(order.recipient.address.city, 200),
+        recipient_province=_clip(order.recipient.address.province, 200),
+        recipient_postal_code=_clip(order.recipient.address.postal_code, 20),
         shipping_cost=_money(order.amt.shipping_cost), total_amount=_money(order.amt.ttl_amount),
     )
     items = []
@@ -368,7 +355,9 @@ def order_lines(orders: Iterable[tuple[Any, list[Any]]], index: _ShopIndex) -> p
     """One row per order item (stored ``Order``/``OrderItem`` objects) with its group and month."""
     rows = []
     for o, items in orders:
-        address, city = unpack_address(o.recipient_address)
+        address = ", ".join(p for p in (o.recipient_address, o.recipient_district, o.recipient_city, o.recipient_province,
+                                        o.recipient_postal_code) if p)
+        city = o.recipient_city
         for it in items:
             rows.append({
                 "created": o.create_time, "invoice": o.invoice_ref_num, "order_id": o.order_id,

@@ -103,7 +103,11 @@ class Order(Base):
     buyer_name: Mapped[str] = mapped_column(String(200), default="")
     recipient_name: Mapped[str] = mapped_column(String(200), default="")
     recipient_phone: Mapped[str] = mapped_column(String(50), default="")
-    recipient_address: Mapped[str] = mapped_column(Text, default="")
+    recipient_address: Mapped[str] = mapped_column(Text, default="")  # the street address as written
+    recipient_district: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    recipient_city: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    recipient_province: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    recipient_postal_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
     shipping_cost: Mapped[int] = mapped_column(BigInteger, default=0)
     total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
