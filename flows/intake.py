@@ -48,7 +48,7 @@ class GroupIntake:
         }
 
 
-def load_categories(config: LapakConfig | None, *, offline_ok: bool = False) -> CategoryIndex:
+def load_categories(config: LapakConfig | None, *, offline_ok: bool = False, client=None) -> CategoryIndex:
     """The category tree: the configured marketplace's (cached for a day), else the default list.
 
     When the marketplace can't be reached: the cached list, else (``offline_ok``, for
@@ -65,7 +65,11 @@ def load_categories(config: LapakConfig | None, *, offline_ok: bool = False) -> 
     from connectors.marketplace import MarketplaceClient
 
     try:
-        fetched = MarketplaceClient.from_config(config.marketplace).categories()
+        if client is not None:
+            fetched = client.categories()
+        else:
+            with MarketplaceClient.from_config(config.marketplace) as own:
+                fetched = own.categories()
     except Exception as err:
         if cached is not None:
             log.warning("categories: using the cached list, the marketplace did not answer (%s)", err)
@@ -91,11 +95,21 @@ def intake_catalogue(source: str | Path, group_id: str, categories: CategoryInde
 
 
 def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
-    """Write ``rejects/<group>.xlsx`` and ``.csv`` (always, also when nothing was rejected)."""
+    """Write ``rejects/<group>.xlsx`` and ``.csv`` (also when nothing was rejected).
+
+    Skipped when the catalogue came out exactly as when the report was last written (a
+    fingerprint is kept beside it): a scheduled sync does not rewrite 20 unchanged reports."""
     from connectors.sheets import write_rejects_report
 
+    folder = out_dir / "rejects"
+    xlsx, csv, mark = (folder / f"{intake.group.id}{ext}" for ext in (".xlsx", ".csv", ".fingerprint"))
+    fingerprint = intake.result.content_hash()
+    if xlsx.exists() and csv.exists() and mark.exists() and mark.read_text() == fingerprint:
+        intake.report_xlsx, intake.report_csv = xlsx, csv
+        return intake
     intake.report_xlsx, intake.report_csv = write_rejects_report(
         out_dir, intake.group.id, intake.result.rejects, intake.raw.grids, intake.raw.header_rows)
+    mark.write_text(fingerprint)
     return intake
 
 

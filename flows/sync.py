@@ -9,7 +9,6 @@ absolute and safe to repeat.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +45,7 @@ class ShopWork:
     # group → (snapshot fields, the stored snapshot with the same content or None when new)
     snapshots: dict[str, tuple[dict, Snapshot | None]] = field(default_factory=dict)
     desired: list[dict] = field(default_factory=list)
+    known: list[dict] = field(default_factory=list)
 
 
 # ---- from frames and state rows to plain plan inputs ---------------------------------------------
@@ -60,16 +60,10 @@ def desired_rows(intake: GroupIntake) -> list[dict]:
     return rows
 
 
-def known_rows(listings: list) -> list[dict]:
-    cols = ("sku", "group_id", "product_id", "name", "category_id", "price", "stock", "recorded_stock", "min_order",
-            "weight_g", "condition", "description", "pictures", "status", "has_orders")
-    return [{c: getattr(l, c) for c in cols} for l in listings]
-
-
 def snapshot_of(intake: GroupIntake, catalogue_path: Path | None) -> dict:
     """When the catalogue was recorded (the file's modification time; for a URL, now) and its content hash."""
     frame = intake.result.listings
-    digest = hashlib.sha256(frame.drop(columns=["sheet", "row"]).to_csv(index=False).encode()).hexdigest()
+    digest = intake.result.content_hash()
     recorded = datetime.now(timezone.utc)
     if catalogue_path is not None and catalogue_path.exists():
         recorded = datetime.fromtimestamp(catalogue_path.stat().st_mtime, timezone.utc)
@@ -107,7 +101,7 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
     store, cfg = rt.store, rt.config
     groups = [i.group for i in intakes]
     group_ids = {g.id for g in groups}
-    known = known_rows(store.listings(shop_id=shop_id))
+    known = store.listing_rows(shop_id)
     if reconcile or not any(k["group_id"] in group_ids for k in known):
         log.info("shop %s: reading the marketplace's products back (state %s)", shop_id,
                  "reconcile requested" if reconcile else "has none for these groups")
@@ -144,7 +138,7 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
     desired = unique_names(desired, labels, taken)
     work.plan = plan_shop(shop_id, desired, known, {d["sku"]: d["stock_to_push"] for d in desired},
                           managed_groups=group_ids, hold_deactivation=set(work.held_groups))
-    work.desired = desired
+    work.desired, work.known = desired, known
     log.info("shop %s: plan %s", shop_id, work.plan.counts())
     return work
 
@@ -250,7 +244,7 @@ def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: 
         chosen = rt.groups(groups)
         if not dry_run:
             store.upsert_groups(rt.config.groups)
-        categories = load_categories(rt.config)
+        categories = load_categories(rt.config, client=rt.client)
         futures = {g.id: intake_group.submit(g, rt.config, categories) for g in chosen}
         intakes: dict[str, GroupIntake | Exception] = {}
         for gid, fut in futures.items():
@@ -284,10 +278,12 @@ def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: 
                     rows = getattr(w.plan, kind)
                     if rows:
                         applied[(w.shop_id, kind)] = apply_kind(rt, w.shop_id, kind, rows)
-                # Catalogue-side facts that need no marketplace write.
+                # Catalogue-side facts that need no marketplace write, where they changed.
+                known = {k["sku"]: k for k in w.known}
                 store.update_listings([dict(shop_id=w.shop_id, sku=d["sku"], recorded_stock=d["recorded_stock"],
                                             in_catalogue=True) for d in w.desired
-                                       if d["sku"] not in {c["sku"] for c in w.plan.creates}])
+                                       if d["sku"] in known and (known[d["sku"]]["recorded_stock"] != d["recorded_stock"]
+                                                                 or not known[d["sku"]]["in_catalogue"])])
 
         summary_rows = _summary_rows(intakes, works, applied)
         problems = [r["error"] for r in summary_rows if r.get("error") and r["rows_in"] == 0]

@@ -69,6 +69,14 @@ class IntakeResult:
     def summary_line(self) -> str:
         return f"{self.rows_in} rows: {len(self.listings)} listings, {self.rejected_rows} rejected"
 
+    def content_hash(self) -> str:
+        """A fingerprint of what the catalogue became (listings and rejects): equal means nothing to redo."""
+        h = hashlib.sha256()
+        for frame in (self.listings.drop(columns=["pictures"]), self.rejects):
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        h.update("\x1f".join("\n".join(p) for p in self.listings["pictures"]).encode())
+        return h.hexdigest()
+
     def listing_models(self) -> list[Listing]:
         """The listings as validated pydantic models (for what leaves the pipeline)."""
         records = self.listings.drop(columns=["pictures"]).to_dict("records")

@@ -123,6 +123,12 @@ class StateStore:
                 q = q.where(Listing.group_id == group_id)
             return list(s.scalars(q.order_by(Listing.shop_id, Listing.sku)))
 
+    def listing_rows(self, shop_id: int) -> list[dict]:
+        """A shop's listings as plain dicts (no ORM objects: a shop may hold thousands)."""
+        with self.session() as s:
+            q = select(*Listing.__table__.columns).where(Listing.shop_id == shop_id).order_by(Listing.sku)
+            return [dict(r) for r in s.execute(q).mappings()]
+
     def save_listings(self, rows: list[dict]) -> None:
         """Insert or replace whole listing rows (every column; ``shop_id`` + ``sku`` is the key)."""
         now = utcnow()
