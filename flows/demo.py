@@ -1,9 +1,11 @@
 """``lapak demo``: the embedded end-to-end run on the bundled sample groups.
 
-Starts the sandbox marketplace on a free local port, points a copy of
-``samples/lapak.toml`` at it, and runs the pipeline as Prefect flows. Today that is the
-catalogue intake (categories read from the marketplace, every row validated, rejects
-reports written); the sync and the order pull join here as they are built.
+Starts the sandbox marketplace on a free local port, points a copy of ``samples/lapak.toml``
+at it, and runs the pipeline as Prefect flows: a full catalogue sync of the four sample
+groups, an unchanged re-sync (zero writes), a few simulated orders (one later cancelled)
+pulled back, stock corrected, order sheets written. It ends by printing what happened and
+where to look. The simulated orders come from the sandbox's admin surface, standing in for
+buyers; the pipeline itself only speaks the marketplace contract.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+
+from schemas.messages import rupiah
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -28,11 +32,44 @@ def _demo_config(work: Path, url: str) -> Path:
     return cfg
 
 
+def _by_name(market, shop_id: int) -> dict[str, dict]:
+    return {p["name"]: p for p in market.admin.products(shop_id)}
+
+
+BUYERS = [
+    dict(name="Siti Aminah", phone="+6281234567801", city="Semarang"),
+    dict(name="Dewi Lestari", phone="+6281234567802", city="Surabaya"),
+    dict(name="Rina Marlina", phone="+6281234567803", city="Bandung"),
+]
+
+
+def _place_orders(market) -> list[dict]:
+    """Three buyers: one in Wonosobo's shop, one across the shared shop's two groups, one in Indramayu's."""
+    wonosobo, shared, indramayu = market.shops
+    picks = [
+        (wonosobo, [("Manisan Carica 250 gr", 3), ("Keripik Jamur Tiram", 2)]),
+        (shared, [("Selendang Batik Gajah Oling", 1), ("Tas Anyaman Pandan Motif Kawung", 1)]),
+        (indramayu, [("Masker Kain 3 Lapis Batik Paoman", 5)]),
+    ]
+    orders = []
+    for buyer, (shop, items) in zip(BUYERS, picks):
+        products = _by_name(market, shop)
+        lines = [{"sku": products[name]["sku"], "quantity": qty} for name, qty in items if name in products]
+        recipient = {"name": buyer["name"], "phone": buyer["phone"],
+                     "address": {"address_full": f"Jl. Melati No. 7, {buyer['city']}", "city": buyer["city"]}}
+        orders.append(market.admin.place_order(shop, lines, buyer={"name": buyer["name"], "phone": buyer["phone"]},
+                                               recipient=recipient))
+    return orders
+
+
 def run_demo(keep: str | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from connectors.sandbox import running_sandbox
-    from flows.intake import intake_flow
+    from connectors.state import StateStore
+    from flows.orders import format_summary, pull_orders
+    from flows.sync import print_summary, sync_catalogues
+    from schemas.config import load_config
 
     work = Path(keep).resolve() if keep else Path(tempfile.mkdtemp(prefix="lapak-demo-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -41,27 +78,57 @@ def run_demo(keep: str | None = None) -> int:
     with running_sandbox(work / "sandbox") as market:
         cfg = _demo_config(work, market.url)
         os.environ["LAPAK_CLIENT_SECRET"] = market.client_secret
+        config = load_config(cfg)
         print(f"Sandbox marketplace: {market.url} (fs_id {market.fs_id}, shops {', '.join(map(str, market.shops))})")
-        rows = intake_flow(str(cfg))
 
-    out = cfg.parent / "out"
-    print()
-    print("Catalogue intake / Penerimaan katalog")
-    print(f"  {'group / kelompok':32} {'rows':>5} {'listed':>7} {'rejected':>9}")
-    for r in rows:
-        if r.get("error"):
-            print(f"  {r['group']:32} could not be read: {r['error']}")
-            continue
-        print(f"  {r['group']:32} {r['rows_in']:5} {r['listings']:7} {r['rejected']:9}")
-    total_in = sum(r["rows_in"] for r in rows)
-    listed = sum(r["listings"] for r in rows)
-    rejected = sum(r["rejected"] for r in rows)
-    print(f"  {'total':32} {total_in:5} {listed:7} {rejected:9}")
-    print()
-    print(f"{listed} products are ready for the marketplace; {rejected} rows go back to the groups to fix.")
-    print(f"Rejects reports (Indonesian + English), one per group: {out / 'rejects'}")
-    print("  each is the group's own sheet with a reason column added (XLSX), plus a CSV of every problem.")
-    print(f"Check one file yourself:  lapak check {cfg.parent / 'catalogues' / 'wonosobo' / 'sekar-carica.xlsx'} --config {cfg}")
+        print("\n1. Catalogue sync / Sinkronisasi katalog")
+        first = sync_catalogues(config_path=str(cfg))
+        print_summary(first)
+
+        print("\n2. The same catalogues again: nothing changed, so nothing is written")
+        again = sync_catalogues(config_path=str(cfg))
+        print(f"   {sum(again['writes'].values())} marketplace writes.")
+
+        print("\n3. Buyers order (simulated on the sandbox) / Pembeli memesan")
+        orders = _place_orders(market)
+        for o in orders:
+            items = ", ".join(f"{p['quantity']} × {p['Name']}" for p in o["products"])
+            print(f"   {o['invoice_ref_num']}: {o['buyer']['name']} — {items}")
+        print(_indent(format_summary(pull_orders(config_path=str(cfg)))))
+
+        cancelled = orders[1]
+        market.admin.set_order_status(cancelled["order_id"], 0)
+        print(f"\n4. {cancelled['buyer']['name']} cancels {cancelled['invoice_ref_num']}: its units go back to stock")
+        print(_indent(format_summary(pull_orders(config_path=str(cfg)))))
+
+        store = StateStore(config.state_url)
+        print("\nStock now (catalogue − sold since it was recorded), agreeing with the marketplace:")
+        for o in orders:
+            shop = o["shop_id"]
+            market_now = {p["sku"]: p for p in market.admin.products(shop)}
+            mine = {l.sku: l for l in store.listings(shop_id=shop)}
+            for p in o["products"]:
+                l = mine[p["sku"]]
+                flag = "ok" if l.stock == market_now[p["sku"]]["stock"] else "MISMATCH"
+                print(f"   {l.name[:40]:40} catalogue {l.recorded_stock:4}  pushed {l.stock:4}  "
+                      f"marketplace {market_now[p['sku']]['stock']:4}  {flag}")
+        store.close()
+
+    out = config.output_dir
+    listed = sum(r["listings"] for r in first["groups"])
+    rejected = sum(r["rejected"] for r in first["groups"])
+    sold = sum(p["quantity"] * p["price"] for o in orders if o is not cancelled for p in o["products"])
+    print("\nSummary / Ringkasan")
+    print(f"   {listed} products listed from 4 village groups; {rejected} catalogue rows sent back to be fixed.")
+    print(f"   {len(orders)} orders pulled ({len(orders) - 1} kept, 1 cancelled): {rupiah(sold)} of sales.")
+    print(f"   Rejects reports, one per group (Indonesian + English): {out / 'rejects'}")
+    print(f"   Order sheets, per group and month (open in Excel):    {out / 'orders'}")
+    print(f"   State database:                                       {config.state_url}")
+    print(f"   Try:  lapak check {cfg.parent / 'catalogues' / 'jember' / 'anyaman-pandan-sari.csv'} --config {cfg}")
     if not keep:
         print(f"(demo files are in {work}; pass --keep DIR to choose the folder)")
     return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line for line in text.splitlines())

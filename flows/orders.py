@@ -310,6 +310,16 @@ def backfill_for_shop(rt: Runtime, shop_id: int, start: int, end: int, *, correc
 
 # ---- stock --------------------------------------------------------------------------------------
 
+def marketplace_stock(rt: Runtime, shop_id: int, skus: list[str]) -> dict[str, int]:
+    """The marketplace's current stock for ``skus`` (a look-up each for a few, else every page)."""
+    if len(skus) <= 20:
+        found = (rt.client.product_by_sku(shop_id, sku) for sku in skus)
+        return {p.sku: int(p.stock.value) for p in found if p is not None and p.stock.value is not None}
+    wanted = set(skus)
+    return {p.sku: int(p.stock.value) for p in rt.client.iter_products(shop_id)
+            if p.sku in wanted and p.stock.value is not None}
+
+
 def correct_stock(rt: Runtime, shop_id: int, skus: Iterable[str] | None = None) -> dict:
     """Push the stock rule for the shop's ACTIVE listings (with a product id, still in a catalogue)
     whose stored ``stock`` differs from it, and record what the marketplace confirmed.
@@ -327,8 +337,23 @@ def correct_stock(rt: Runtime, shop_id: int, skus: Iterable[str] | None = None) 
         listings = [l for l in listings if l.sku in wanted]
     by_sku = {l.sku: l for l in listings}
     desired = desired_stock(store, shop_id, listings, safety_buffer=rt.config.stock.safety_buffer)
-    rows = [{"sku": sku, "new_stock": n} for sku, n in desired.items() if n != by_sku[sku].stock]
-    out: dict[str, Any] = {"pushed": [], "failed": [], "unchanged": len(desired) - len(rows)}
+    candidates = [sku for sku, n in desired.items() if n != by_sku[sku].stock]
+    out: dict[str, Any] = {"pushed": [], "failed": [], "unchanged": len(desired) - len(candidates)}
+    if not candidates:
+        return out
+    # The marketplace decrements stock itself on every sale, also on sales after this pull's
+    # cut-off. So a correction only ever lowers stock: where the marketplace already shows the
+    # figure or less, pushing ours could overwrite a newer sale; record its figure instead.
+    current = marketplace_stock(rt, shop_id, candidates)
+    rows, settled = [], []
+    for sku in candidates:
+        m = current.get(sku)
+        if m is not None and desired[sku] >= m:
+            settled.append({"shop_id": shop_id, "sku": sku, "stock": m})
+        else:
+            rows.append({"sku": sku, "new_stock": desired[sku]})
+    store.update_listings(settled)
+    out["unchanged"] += len(settled)
     if not rows:
         return out
     try:

@@ -168,7 +168,9 @@ def test_pull_stores_each_order_once_and_pushes_recorded_minus_sold(world):
     assert (w.rows(OrderRow), w.rows(ItemRow)) == (2, 3)
     assert w.listing(shop, a).stock == 20 - 5 == w.market_stock(shop, a)
     assert w.listing(shop, b).stock == 20 - 5 == w.market_stock(shop, b)
-    assert sorted(p["sku"] for p in res["stock"]["pushed"]) == sorted([a, b])
+    # Only b is pushed: the marketplace already decremented a itself, so its figure is recorded as is
+    # (a correction never raises stock past what the marketplace shows: that could undo a newer sale).
+    assert [p["sku"] for p in res["stock"]["pushed"]] == [b]
     assert res["stock"]["failed"] == []
     assert w.listing(shop, a).has_orders
 
@@ -200,7 +202,8 @@ def test_pulling_twice_stores_nothing_twice_writes_nothing_needless_and_moves_th
     first = pull_orders_for_shop(w.rt, shop, now=t)
     assert w.rt.store.cursor(cursor_name(shop)) == t
     calls = w.stock_calls()
-    assert calls > 0 and first["stock"]["pushed"]
+    # The marketplace decremented both itself: its figures are recorded, nothing is pushed.
+    assert first["stock"] == {"pushed": [], "failed": [], "unchanged": 2}
     second = pull_orders_for_shop(w.rt, shop, now=t + 60)
 
     assert (first["new"], second["pulled"], second["new"], second["changed"]) == (3, 3, 0, 0)
@@ -253,8 +256,9 @@ def test_backfill_twice_stores_every_order_once_and_leaves_the_cursor(world):
     assert (w.rows(OrderRow), w.rows(ItemRow)) == (len(inside), len(inside))
     assert sorted(o.create_time for o, _ in w.rt.store.orders_for(shop)) == sorted(inside)
     assert w.rt.store.cursor(cursor_name(shop)) is None
-    # Every order placed (in or out of the range) was after the snapshot; the stored ones count.
-    assert w.listing(shop, a).stock == 100 - len(inside)
+    # Only the stored orders count towards the rule (100 − 6), but the marketplace also counted the two
+    # outside the range: the pipeline records its lower figure and never pushes above it.
+    assert w.listing(shop, a).stock == 100 - len(inside) - 2 == w.market_stock(shop, a)
 
 
 def test_a_stock_row_the_marketplace_refuses_is_reported_not_raised(world):
@@ -270,7 +274,7 @@ def test_a_stock_row_the_marketplace_refuses_is_reported_not_raised(world):
 
     res = pull_orders_for_shop(w.rt, shop)
 
-    assert [p["sku"] for p in res["stock"]["pushed"]] == [a]
+    assert res["stock"]["pushed"] == []  # a: the marketplace already shows 8
     assert [f["sku"] for f in res["stock"]["failed"]] == [ghost] and res["stock"]["failed"][0]["error"]
     assert w.listing(shop, a).stock == 8 and w.listing(shop, ghost).stock == 5
 
@@ -385,7 +389,7 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
 
     assert orders_command(Namespace(config=str(w.config_path))) == 0
     printed = capsys.readouterr().out
-    assert w.gid["a"] in printed and "Stock corrections pushed: 2" in printed
+    assert w.gid["a"] in printed and "Stock corrections pushed: 0" in printed  # created net of the buffer
     assert f"{w.gid['b']}/{month_of(int(time.time()))}.xlsx" in printed
     # The buffer holds one unit back: 10 − 2 − 1.
     assert w.listing(s1, a).stock == 7 == w.market_stock(s1, a)
@@ -403,7 +407,7 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
     with pytest.raises(OrdersRunError, match=rf"1 of 3 shops failed: shop {UNLINKED_SHOP}: ForbiddenError"):
         orders_command(Namespace(config=str(w.config_path)))
     printed = capsys.readouterr().out
-    assert f"{w.gid['c']}" in printed and "GAGAL / FAILED" in printed and "Stock corrections pushed: 1" in printed
+    assert f"{w.gid['c']}" in printed and "GAGAL / FAILED" in printed and "Stock corrections pushed: 0" in printed
     assert asked.count(UNLINKED_SHOP) == 1
     assert w.rows(OrderRow) == 3 and w.listing(s1, a).stock == 6
     runs = w.rt.store.runs("pull-orders")
@@ -477,7 +481,8 @@ def test_pull_and_backfill_against_postgresql(world, pg_state_url):
     w.order(shop, {a: 3})
 
     pulled = pull_orders_for_shop(w.rt, shop, now=int(time.time()))
-    assert pulled["new"] == 2 and w.listing(shop, a).stock == 10 - 4  # the old one is before the window
+    # The old order is before the window, but the marketplace counted it: its lower figure is recorded.
+    assert pulled["new"] == 2 and w.listing(shop, a).stock == 10 - 6 == w.market_stock(shop, a)
     backfill_for_shop(w.rt, shop, t - 7 * DAY, t + 2)
     again = backfill_for_shop(w.rt, shop, t - 7 * DAY, t + 2)
     assert (again["pulled"], again["new"]) == (3, 0)
