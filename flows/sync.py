@@ -101,6 +101,17 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
     store, cfg = rt.store, rt.config
     groups = [i.group for i in intakes]
     group_ids = {g.id for g in groups}
+    if not dry_run:
+        # Know every sale up to now before computing stock (a push must not undo one not pulled
+        # yet), and settle stored stock to what the marketplace already shows for them.
+        from flows.orders import pull_orders_for_shop, write_order_sheets
+
+        pulled = pull_orders_for_shop(rt, shop_id, correct=True,
+                                      lookback_s=int(cfg.orders.lookback_hours * 3600),
+                                      first_run_s=int(cfg.orders.first_run_days * 86400))
+        if pulled["months"]:
+            write_order_sheets(rt, set(pulled["months"]))
+
     known = store.listing_rows(shop_id)
     if reconcile or not any(k["group_id"] in group_ids for k in known):
         log.info("shop %s: reading the marketplace's products back (state %s)", shop_id,

@@ -179,3 +179,30 @@ def test_sync_on_postgresql_state(prefect_server, market, workdir, postgres_url)
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_stock_counts_sales_since_the_catalogue_was_recorded_and_never_undoes_one(prefect_server, market, workdir):
+    import time
+
+    from connectors.state import StateStore
+    from schemas.config import load_config
+
+    sync(workdir)
+    batik = next(p for p in products(market) if p["name"] == "Batik Tulis Gajah Oling Merah")
+    assert batik["stock"] == 5
+    market.admin.place_order(batik_shop := 479574, [{"sku": batik["sku"], "quantity": 2}])  # not pulled yet
+
+    before = writes(market)
+    sync(workdir)  # pulls the sale first: 5 − 2 is what the marketplace already shows, so no write
+    assert sum(writes(market, before).values()) == 0
+    store = StateStore(load_config(workdir).state_url)
+    assert [l.stock for l in store.listings(shop_id=batik_shop) if l.sku == batik["sku"]] == [3]
+    assert store.count_orders() == 1
+
+    time.sleep(1.1)  # the recount is recorded after the sale (the file's modification time)
+    edit_banyuwangi(workdir, b"Rp 850.000;5;", b"Rp 850.000;9;")  # the group counted 9 in the cupboard
+    before = writes(market)
+    recount = sync(workdir)
+    assert recount["writes"]["stocks"] == 1 and sum(writes(market, before).values()) == 1
+    assert next(p for p in products(market) if p["sku"] == batik["sku"])["stock"] == 9
+    store.close()
