@@ -8,6 +8,7 @@ are reported, not failures); anything else prints a one-line reason on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -36,19 +37,30 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return run_from_cli(args)
 
 
+def _check_config(path: str) -> None:
+    """Fail fast, naming the file and key, before a flow (and perhaps a Prefect server) starts."""
+    from schemas.config import load_config
+
+    config = load_config(path)
+    config.marketplace.resolve_client_secret()
+
+
 def _cmd_sync(args: argparse.Namespace) -> int:
+    _check_config(args.config)
     from flows.sync import sync_command
 
     return sync_command(args)
 
 
 def _cmd_orders(args: argparse.Namespace) -> int:
+    _check_config(args.config)
     from flows.orders import orders_command
 
     return orders_command(args)
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
+    _check_config(args.config)
     from flows.orders import backfill_command
 
     return backfill_command(args)
@@ -118,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A temporary Prefect server started by this process has no business phoning home.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
