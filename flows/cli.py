@@ -66,14 +66,17 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     return backfill_command(args)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    _check_config(args.config)
+    from flows.serve import serve_command
+
+    return serve_command(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
     return run_demo(keep=args.keep)
-
-
-def _not_yet(args: argparse.Namespace) -> int:
-    raise CommandError(f"'lapak {args.command}' is not built yet (see the open issues)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="serve the deployments with their schedules")
     s.add_argument("--config", default="lapak.toml")
-    s.set_defaults(func=_not_yet)
+    s.add_argument("--work-pool", metavar="POOL", default=None,
+                   help="register the deployments on this process work pool (scale-out) instead of serving them")
+    s.set_defaults(func=_cmd_serve)
 
     s = sub.add_parser("sandbox", help="run the sandbox marketplace on 127.0.0.1")
     s.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")

@@ -44,6 +44,9 @@ from connectors.marketplace import (
     TransportError,
 )
 from connectors.sheets import write_csv, write_xlsx
+from flows.artifacts import ORDER_ROWS, order_change, orders_changes_table
+from flows.limits import PacedWrites
+from flows.params import backfill_run_name, orders_run_name
 from flows.runtime import Runtime
 from flows.stock import desired_stock
 
@@ -199,6 +202,7 @@ class _Tally:
     months: set[str] = field(default_factory=set)
     groups: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     seen: set[int] = field(default_factory=set)
+    changes: list[dict] = field(default_factory=list)  # the first ORDER_ROWS new/changed orders, for the run page
 
 
 def _chunks(it: Iterable[Any], n: int) -> Iterator[list[Any]]:
@@ -228,8 +232,11 @@ def _store_orders(rt: Runtime, shop_id: int, orders: list[Order], index: _ShopIn
             # A new order holds units; a status change may give them back (a cancel).
             tally.skus |= {i["sku"] for i in its if i["sku"]}
         tally.months.add(month_of(row["create_time"]))
-        for gid in {index.group(i["sku"]) for i in its} or {UNASSIGNED}:
+        groups = {index.group(i["sku"]) for i in its} or {UNASSIGNED}
+        for gid in groups:
             tally.groups[gid][kind] += 1
+        if len(tally.changes) < ORDER_ROWS:
+            tally.changes.append(order_change(kind, row, groups, status_label(row["status"])))
     rt.store.upsert_orders(rows, items)
     tally.stored += len(rows)
     tally.seen |= set(by_id)
@@ -240,6 +247,7 @@ def _result(shop_id: int, tally: _Tally, **extra: Any) -> dict:
         "shop_id": shop_id, "new": tally.new, "changed": tally.changed,
         "skus": sorted(tally.skus), "months": sorted(tally.months),
         "groups": {g: {"new": c["new"], "changed": c["changed"]} for g, c in sorted(tally.groups.items())},
+        "orders": tally.changes,
         **extra,
     }
 
@@ -357,7 +365,8 @@ def correct_stock(rt: Runtime, shop_id: int, skus: Iterable[str] | None = None) 
     if not rows:
         return out
     try:
-        result = rt.client.update_stock(shop_id, rows)
+        # The shop's Prefect global concurrency limit, if one exists, paces this across workers.
+        result = PacedWrites(rt.client).update_stock(shop_id, rows)
     except MarketplaceError as err:
         # What was settled before the error stays settled; the rest is reported with the reason.
         result = err.partial or BatchResult()
@@ -555,6 +564,10 @@ def _run_shops(rt: Runtime, flow_name: str, artifact_key: str, submit: Callable[
     store.finish_run(run_id, "FAILED" if summary["errors"] else "COMPLETED", summary)
     create_table_artifact(key=artifact_key, table=summary["groups"],
                           description=f"{flow_name}: orders new/changed and stock corrections per group.")
+    changes, total = orders_changes_table(summary)
+    more = f" (the first {len(changes)} of {total}; all are in the order sheets)" if total > len(changes) else ""
+    create_table_artifact(key=artifact_key.replace("-summary", "-changes"), table=changes,
+                          description=f"{flow_name}: {total} new and changed orders{more}. Sheets: {summary['sheets_dir']}")
     if summary["errors"]:
         reasons = "; ".join(f"shop {s}: {e}" for s, e in summary["errors"].items())
         raise OrdersRunError(f"{len(summary['errors'])} of {len(futures)} shops failed: {reasons}", summary)
@@ -596,11 +609,17 @@ def _totals(summary: dict) -> dict:
     }
 
 
-@flow(name="pull-orders", description="Pull new and changed orders per shop, correct stock, write order sheets.")
+@flow(name="pull-orders", flow_run_name=orders_run_name,
+      description="Pull new and changed orders per shop, correct stock, write order sheets.")
 def pull_orders(config_path: str) -> dict:
     """Pull every configured shop's orders (a task per shop), correct stock, rewrite the order
-    sheets of the months touched; records a run summary and the ``orders-summary`` artifact.
-    Raises :class:`OrdersRunError` (the run ends FAILED) when any shop failed."""
+    sheets of the months touched; records a run summary and the ``orders-summary`` and
+    ``orders-changes`` artifacts. Raises :class:`OrdersRunError` (the run ends FAILED) when any
+    shop failed.
+
+    Args:
+        config_path: The lapak.toml this run reads (set by `lapak serve --config`).
+    """
     rt = Runtime.open(config_path)
     try:
         now = int(time.time())  # one cut-off for every shop
@@ -613,10 +632,18 @@ def pull_orders(config_path: str) -> dict:
         rt.close()
 
 
-@flow(name="backfill-orders", description="Store every order created in a date range (WIB), idempotently.")
+@flow(name="backfill-orders", flow_run_name=backfill_run_name,
+      description="Store every order created in a date range (WIB), idempotently.")
 def backfill_orders(config_path: str, start: date, end: date) -> dict:
     """Backfill orders created from ``start`` 00:00 to ``end`` 24:00 (inclusive days, Asia/Jakarta)
-    for every configured shop; the incremental cursors stay. Artifact ``orders-backfill-summary``."""
+    for every configured shop; the incremental cursors stay. Artifacts ``orders-backfill-summary``
+    and ``orders-backfill-changes``.
+
+    Args:
+        config_path: The lapak.toml this run reads (set by `lapak serve --config`).
+        start: First day of the orders to store (date the order was made, Asia/Jakarta), inclusive.
+        end: Last day (Asia/Jakarta), inclusive; on or after start.
+    """
     lo, hi = day_bounds(start, end)
     rt = Runtime.open(config_path)
     try:

@@ -18,20 +18,41 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from connectors.catalogue import CatalogueError
+from connectors.marketplace import AuthError
 from connectors.marketplace.models import NewProduct, Picture, ProductEdit
 from connectors.state.models import Snapshot
+from flows.artifacts import SyncProgress, rejects_markdown
 from flows.intake import GroupIntake, intake_group, load_categories
+from flows.limits import PacedWrites
+from flows.orders import retry_transient
+from flows.params import GroupId, sync_run_name
 from flows.runtime import Runtime
 from flows.stock import stock_to_push
 from schemas.catalogue import sku_prefix
 from schemas.config import GroupConfig
-from schemas.plan import KINDS, Plan, plan_shop, unique_names
+from schemas.plan import KINDS, Plan, plan_shop, taken_names, unique_names
 
 CREATE_BATCH, EDIT_BATCH, ACTIVE_BATCH, INVENTORY_BATCH = 25, 25, 25, 100
 
 
 class NeedsOperator(RuntimeError):
     """The run did what it safely could; something needs an operator (the message says what)."""
+
+
+# The client already retries each call; a task retry outlasts a longer outage (5xx, 429, lost
+# connections only: a refusal is not repeated). Plans and writes are safe to repeat: writes are
+# absolute, and a create the marketplace already holds is found by its SKU.
+_TRANSIENT_RETRIES = dict(retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=retry_transient)
+
+
+def reason(err: BaseException) -> str:
+    """One line an operator can act on."""
+    if isinstance(err, AuthError):
+        return (f"the marketplace refused the credentials ({err}); check LAPAK_CLIENT_SECRET or "
+                "[marketplace] client_secret_block")
+    if isinstance(err, (CatalogueError, NeedsOperator)):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
 
 
 @dataclass
@@ -93,7 +114,8 @@ def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, sav
 
 # ---- tasks ---------------------------------------------------------------------------------------
 
-@task(name="plan-shop", task_run_name="plan · shop {shop_id}", cache_policy=NO_CACHE)
+@task(name="plan-shop", task_run_name="plan · shop {shop_id}", cache_policy=NO_CACHE, **_TRANSIENT_RETRIES,
+      description="Pull the shop's new orders, then plan its writes from its groups' catalogues.")
 def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, accept_shrink: bool,
                    reconcile: bool, dry_run: bool) -> ShopWork:
     """Desired listings of the shop's groups against what the marketplace holds → a plan."""
@@ -145,7 +167,7 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
 
     labels = {g.id: g.village or g.name for g in rt.config.groups}
     desired_skus = {d["sku"] for d in desired}
-    taken = {k["name"].casefold(): k["sku"] for k in known if k["sku"] not in desired_skus}
+    taken = taken_names([k for k in known if k["sku"] not in desired_skus], labels)
     desired = unique_names(desired, labels, taken)
     work.plan = plan_shop(shop_id, desired, known, {d["sku"]: d["stock_to_push"] for d in desired},
                           managed_groups=group_ids, hold_deactivation=set(work.held_groups))
@@ -171,10 +193,12 @@ def _edit_payload(entry: dict) -> ProductEdit:
     return ProductEdit(id=entry["product_id"], **fields)
 
 
-@task(name="apply-writes", task_run_name="apply · {kind} · shop {shop_id}", cache_policy=NO_CACHE)
-def apply_kind(rt: Runtime, shop_id: int, kind: str, rows: list[dict]) -> dict:
+@task(name="apply-writes", task_run_name="apply · {kind} · shop {shop_id}", cache_policy=NO_CACHE,
+      **_TRANSIENT_RETRIES, description="Send one kind of write to the shop in batches, recording each.")
+def apply_kind(rt: Runtime, shop_id: int, kind: str, rows: list[dict], progress: SyncProgress | None = None) -> dict:
     """Send one kind of write in batches; record each confirmed row before the next batch."""
-    client, store = rt.client, rt.store
+    # Each batch first takes the shop's slots of its Prefect global concurrency limit, if one exists.
+    client, store = PacedWrites(rt.client, progress.wrote if progress else None), rt.store
     applied, failed = 0, []
     if kind == "creates":
         for chunk in _chunks(rows, CREATE_BATCH):
@@ -222,13 +246,14 @@ def apply_kind(rt: Runtime, shop_id: int, kind: str, rows: list[dict]) -> dict:
 # ---- the flow ------------------------------------------------------------------------------------
 
 def _summary_rows(intakes: dict[str, GroupIntake | Exception], works: dict[int, ShopWork],
-                  applied: dict[tuple[int, str], dict]) -> list[dict]:
+                  applied: dict[tuple[int, str], dict], shop_errors: dict[int, str] | None = None) -> list[dict]:
     rows = []
+    shop_errors = shop_errors or {}
     for gid, intake in intakes.items():
         if isinstance(intake, Exception):
             rows.append({"group": gid, "rows_in": 0, "listings": 0, "rejected": 0, "created": 0, "edited": 0,
                          "price_updates": 0, "stock_updates": 0, "deactivated": 0, "reactivated": 0, "held": 0,
-                         "errors": 1, "error": str(intake)})
+                         "errors": 1, "error": reason(intake)})
             continue
         work = next((w for w in works.values() if gid in w.groups), None)
         counts = work.plan.counts(gid) if work else {k: 0 for k in (*KINDS, "held")}
@@ -239,20 +264,42 @@ def _summary_rows(intakes: dict[str, GroupIntake | Exception], works: dict[int, 
                      "price_updates": counts["prices"], "stock_updates": counts["stocks"],
                      "deactivated": counts["deactivate"], "reactivated": counts["reactivate"], "held": counts["held"],
                      "errors": len(failed), "error": "; ".join(f"{sku}: {why}" for sku, why in failed[:5])})
+        if intake.group.shop_id in shop_errors:
+            row = rows[-1]
+            row["errors"] += 1
+            row["error"] = "; ".join(x for x in (f"shop {intake.group.shop_id}: {shop_errors[intake.group.shop_id]}",
+                                                 row["error"]) if x)
     return rows
 
 
-@flow(name="sync-catalogues", description="Catalogue sync: read each group's catalogue, validate it, and make the "
+@flow(name="sync-catalogues", flow_run_name=sync_run_name,
+      description="Catalogue sync: read each group's catalogue, validate it, and make the "
       "marketplace hold exactly its listings (create, edit what changed, price, stock, deactivate what left).")
-def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: bool = False,
+def sync_catalogues(config_path: str, groups: list[GroupId] | None = None, dry_run: bool = False,
                     accept_shrink: bool = False, reconcile: bool = False) -> dict:
-    """Sync the configured groups (or the named ones). Dry run: plan and report, write nothing."""
+    """Sync the configured groups (or the named ones). Dry run: plan and report, write nothing.
+
+    A group whose catalogue can't be read, or a shop the marketplace fails on, does not stop the
+    others; the run then ends FAILED naming what needs an operator.
+
+    Args:
+        config_path: The lapak.toml this run reads (set by `lapak serve --config`).
+        groups: Ids of the groups to sync; leave empty to sync every group in the configuration.
+            Kelompok yang disinkronkan; kosong berarti semua.
+        dry_run: Only plan: show what would change (artifact `sync-plan`) and write nothing to
+            the marketplace.
+        accept_shrink: Accept catalogues that lost more than the shrink threshold of their
+            listings: their missing listings are then deactivated (otherwise held).
+        reconcile: Read each shop's products back from the marketplace before planning (after
+            changes made outside Lapak Desa).
+    """
     log = get_run_logger()
     rt = Runtime.open(config_path)
     store = rt.store
     run_id = None if dry_run else store.start_run("sync")
     try:
         chosen = rt.groups(groups)
+        progress = SyncProgress()
         if not dry_run:
             store.upsert_groups(rt.config.groups)
         categories = load_categories(rt.config, client=rt.client)
@@ -264,6 +311,10 @@ def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: 
             except CatalogueError as err:
                 log.error("%s: catalogue could not be read: %s", gid, err)
                 intakes[gid] = err
+            except Exception as err:  # one group's failure never stops the others
+                log.exception("%s: catalogue intake failed", gid)
+                intakes[gid] = err
+            progress.read(len(intakes), len(futures))
 
         by_shop: dict[int, list[GroupIntake]] = {}
         for intake in intakes.values():
@@ -272,7 +323,15 @@ def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: 
         plan_futures = {shop: plan_shop_task.submit(rt, shop, its, accept_shrink=accept_shrink,
                                                     reconcile=reconcile, dry_run=dry_run)
                         for shop, its in by_shop.items()}
-        works = {shop: f.result() for shop, f in plan_futures.items()}
+        works: dict[int, ShopWork] = {}
+        shop_errors: dict[int, str] = {}  # a shop that failed (after its retries) doesn't stop the others
+        for shop, f in plan_futures.items():
+            try:
+                works[shop] = f.result()
+            except Exception as err:
+                shop_errors[shop] = reason(err)
+                log.error("shop %s: planning failed: %s", shop, shop_errors[shop])
+        progress.planned(0 if dry_run else sum(w.plan.writes for w in works.values()))
 
         applied: dict[tuple[int, str], dict] = {}
         if dry_run:
@@ -280,32 +339,42 @@ def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: 
                                      description="The plan of a dry run: nothing was written.")
         else:
             for w in works.values():
-                for gid, (snap, same) in w.snapshots.items():
-                    if same is None:
-                        store.add_snapshot(**snap, accepted=gid not in w.held_groups)
-                    elif not same.accepted and gid not in w.held_groups:
-                        store.accept_snapshot(same.id)  # an operator accepted the shrink
-                for kind in KINDS:
-                    rows = getattr(w.plan, kind)
-                    if rows:
-                        applied[(w.shop_id, kind)] = apply_kind(rt, w.shop_id, kind, rows)
-                # Catalogue-side facts that need no marketplace write, where they changed.
-                known = {k["sku"]: k for k in w.known}
-                store.update_listings([dict(shop_id=w.shop_id, sku=d["sku"], recorded_stock=d["recorded_stock"],
-                                            in_catalogue=True) for d in w.desired
-                                       if d["sku"] in known and (known[d["sku"]]["recorded_stock"] != d["recorded_stock"]
-                                                                 or not known[d["sku"]]["in_catalogue"])])
+                try:
+                    for gid, (snap, same) in w.snapshots.items():
+                        if same is None:
+                            store.add_snapshot(**snap, accepted=gid not in w.held_groups)
+                        elif not same.accepted and gid not in w.held_groups:
+                            store.accept_snapshot(same.id)  # an operator accepted the shrink
+                    for kind in KINDS:
+                        rows = getattr(w.plan, kind)
+                        if rows:
+                            applied[(w.shop_id, kind)] = apply_kind(rt, w.shop_id, kind, rows, progress=progress)
+                    # Catalogue-side facts that need no marketplace write, where they changed.
+                    known = {k["sku"]: k for k in w.known}
+                    store.update_listings([dict(shop_id=w.shop_id, sku=d["sku"], recorded_stock=d["recorded_stock"],
+                                                in_catalogue=True) for d in w.desired
+                                           if d["sku"] in known and (known[d["sku"]]["recorded_stock"] != d["recorded_stock"]
+                                                                     or not known[d["sku"]]["in_catalogue"])])
+                except Exception as err:
+                    shop_errors[w.shop_id] = reason(err)
+                    log.error("shop %s: writes stopped: %s", w.shop_id, shop_errors[w.shop_id])
 
-        summary_rows = _summary_rows(intakes, works, applied)
-        problems = [r["error"] for r in summary_rows if r.get("error") and r["rows_in"] == 0]
+        summary_rows = _summary_rows(intakes, works, applied, shop_errors)
+        problems = [f"{r['group']}: {r['error']}" for r in summary_rows if r.get("error") and r["rows_in"] == 0
+                    and not isinstance(intakes.get(r["group"]), GroupIntake)]
         problems += [why for w in works.values() for why in w.held_groups.values()]
+        problems += [f"shop {shop}: {why}" for shop, why in shop_errors.items()]
         writes = {kind: sum(a["applied"] for (s, k), a in applied.items() if k == kind) for kind in KINDS}
         summary = {"groups": summary_rows, "writes": writes, "planned_writes": sum(w.plan.writes for w in works.values()),
                    "dry_run": dry_run, "problems": problems,
                    "plans": {str(w.shop_id): w.plan.to_markdown() for w in works.values()},
                    "client": rt.client.counters if rt._client is not None else {}}
         create_table_artifact(key="sync-summary", table=summary_rows,
-                              description="Per group: rows in, listings, rejects and the writes made.")
+                              description="Per group: rows in, listings, rejects and the writes "
+                              + ("planned (dry run: nothing written)." if dry_run else "made."))
+        create_markdown_artifact(key="sync-rejects", markdown=rejects_markdown(intakes),
+                                 description="Rejected catalogue rows: the first lines per group, and each group's report.")
+        progress.finish()
         if run_id is not None:
             store.finish_run(run_id, "FAILED" if problems else "COMPLETED", _jsonable(summary))
         if problems:
@@ -316,6 +385,8 @@ def sync_catalogues(config_path: str, groups: list[str] | None = None, dry_run: 
     except Exception as err:
         if run_id is not None:
             store.finish_run(run_id, "FAILED", {"error": f"{type(err).__name__}: {err}"})
+        if isinstance(err, AuthError):  # said so on the run page, with what to check
+            raise NeedsOperator(reason(err)) from err
         raise
     finally:
         rt.close()

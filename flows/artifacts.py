@@ -1,0 +1,143 @@
+"""The Prefect artifacts operators read on a run's page (stable keys, so the UI also keeps their history).
+
+Sync runs: ``sync-summary`` (table, per group), ``sync-rejects`` (markdown: the first rejected
+lines of each group and where its full report is), ``sync-plan`` (markdown, dry runs) and
+``sync-progress`` (a progress bar while the run writes). Order runs: ``orders-summary`` /
+``orders-backfill-summary`` (table, per group) and ``orders-changes`` /
+``orders-backfill-changes`` (table: the new and changed orders).
+
+Catalogue values are written by people, so every value shown in markdown is escaped: a cell
+can't break the table, inject a link or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flows.params import WIB
+
+REJECT_LINES = 10      # per group, on the run page; the report has them all
+ORDER_ROWS = 200       # new/changed orders listed per run (the counts are always complete)
+SYNC_PROGRESS_KEY = "sync-progress"
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md(value: Any, limit: int = 80) -> str:
+    """``value`` as inert markdown text for a table cell: one line, escaped, at most ``limit`` characters."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def code(value: Any) -> str:
+    """A path or name as inline code (backticks in it can't end the span)."""
+    text = " ".join(str(value).split()).replace("`", "'")
+    return f"`{text}`"
+
+
+# ---- sync -------------------------------------------------------------------------------------
+
+def rejects_markdown(intakes: Mapping[str, Any], limit: int = REJECT_LINES) -> str:
+    """Per group: how many rows were rejected, the first ``limit`` problem lines, where the full report is.
+
+    ``intakes`` maps a group id to its :class:`flows.intake.GroupIntake`, or to the exception
+    that stopped its catalogue from being read.
+    """
+    out = ["# Baris ditolak / Rejected rows", ""]
+    for gid, intake in intakes.items():
+        if isinstance(intake, BaseException):
+            out += [f"## {md(gid)}", "",
+                    f"**Katalog tidak bisa dibaca / The catalogue could not be read:** {md(intake, 400)}", ""]
+            continue
+        result = intake.result
+        out += [f"## {md(gid)} · {md(intake.group.name)}", "",
+                f"{result.rejected_rows} of {result.rows_in} rows rejected, {result.warnings} warnings. "
+                f"Full report for the group (Indonesian + English, their own sheet with a reason column): "
+                f"{code(intake.report_xlsx) if intake.report_xlsx else 'not written'}"
+                + (f" and {code(intake.report_csv)}" if intake.report_csv else ""), ""]
+        lines = result.rejects
+        if not len(lines):
+            continue
+        out += ["| sheet | row | column | value | alasan | reason |", "|---|---:|---|---|---|---|"]
+        for r in lines.head(limit).itertuples(index=False):
+            mark = "" if r.severity == "reject" else " (warning)"
+            out.append(f"| {md(r.sheet, 30)} | {int(r.row)} | {md(r.column, 30)} | {md(r.value, 40)} | "
+                       f"{md(r.reason_id, 120)} | {md(r.reason_en, 120)}{mark} |")
+        if len(lines) > limit:
+            out.append(f"\n… {len(lines) - limit} more lines in the report.")
+        out.append("")
+    return "\n".join(out)
+
+
+class SyncProgress:
+    """The ``sync-progress`` artifact: catalogues read (0–20 %), shops planned (20–35 %), then the
+    share of planned marketplace writes done (35–100 %). Updates are at most one every
+    ``every_s`` seconds, so a 10,000-listing sync does not make 400 API calls for a progress bar."""
+
+    INTAKE, PLAN = 20.0, 35.0
+
+    def __init__(self, every_s: float = 2.0) -> None:
+        from prefect.artifacts import create_progress_artifact
+
+        self._every = every_s
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._shown = 0.0
+        self._total = 0
+        self._done = 0
+        self.id = create_progress_artifact(
+            0.0, key=SYNC_PROGRESS_KEY,
+            description="Catalogues read, shops planned, then marketplace writes done.")
+
+    def _set(self, pct: float, force: bool = False) -> None:
+        from prefect.artifacts import update_progress_artifact
+
+        with self._lock:
+            pct = max(self._shown, min(100.0, pct))
+            now = time.monotonic()
+            if not force and (pct - self._shown < 1.0 or now - self._last < self._every):
+                return
+            self._shown, self._last = pct, now
+        update_progress_artifact(self.id, pct)
+
+    def read(self, done: int, total: int) -> None:
+        self._set(self.INTAKE * done / max(total, 1), force=done == total)
+
+    def planned(self, writes: int) -> None:
+        self._total, self._done = writes, 0
+        self._set(self.PLAN if writes else 100.0, force=True)
+
+    def wrote(self, items: int) -> None:
+        self._done += items
+        self._set(self.PLAN + (100.0 - self.PLAN) * self._done / max(self._total, 1))
+
+    def finish(self) -> None:
+        self._set(100.0, force=True)
+
+
+# ---- orders -----------------------------------------------------------------------------------
+
+def order_change(kind: str, row: Mapping[str, Any], groups: set[str], status: str) -> dict:
+    """One line of the ``orders-changes`` table (no buyer or address: those stay in the order sheets)."""
+    return {
+        "change": "baru / new" if kind == "new" else "berubah / changed",
+        "invoice": row["invoice_ref_num"], "order_id": row["order_id"], "shop_id": row["shop_id"],
+        "group": ", ".join(sorted(groups)), "status": status, "status_code": row["status"],
+        "created_wib": datetime.fromtimestamp(int(row["create_time"]), WIB).strftime("%Y-%m-%d %H:%M"),
+        "total": row["total_amount"],
+    }
+
+
+def orders_changes_table(summary: Mapping[str, Any], limit: int = ORDER_ROWS) -> tuple[list[dict], int]:
+    """The new and changed orders of a pull or backfill (first ``limit``) and how many there were."""
+    rows = [r for shop in summary.get("shops", {}).values() for r in shop.get("orders", [])]
+    total = sum(shop.get("new", 0) + shop.get("changed", 0) for shop in summary.get("shops", {}).values())
+    return rows[:limit], total

@@ -1,0 +1,240 @@
+"""``lapak serve --config F``: the deployments operators run from the Prefect UI, served by this process.
+
+| deployment | what | schedule (Asia/Jakarta) |
+|---|---|---|
+| ``sync-catalogues/hourly`` | catalogue sync | every hour at :05 |
+| ``pull-orders/every-15-minutes`` | order pull | :00, :15, :30, :45 |
+| ``backfill-orders/on-demand`` | order backfill (``start``, ``end``) | none: started by hand |
+
+Runs execute in subprocesses of this process (Prefect's runner), in its environment (so
+``LAPAK_CLIENT_SECRET`` set here reaches them). The configuration file is frozen into each
+deployment: the UI shows it read-only, and offers the configured groups as the choices for a
+sync's ``groups``.
+
+Prefect's ``serve`` pauses the schedules when it stops; here it does not, and starting it
+again resumes any paused schedule, so a restart (or a crash, or a reboot) never leaves them
+paused. Scheduled runs that came due while nothing was serving are skipped (cancelled with a
+note) instead of replayed one after another: each sync or pull catches up on everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+TIMEZONE = "Asia/Jakarta"
+TAGS = ["lapak"]
+SYNC = "hourly"
+ORDERS = "every-15-minutes"
+BACKFILL = "on-demand"
+SYNC_CRON = "5 * * * *"        # :05, clear of the :00 order pull
+ORDERS_CRON = "*/15 * * * *"
+MISSED_GRACE = timedelta(minutes=5)  # a run this late was missed, not merely slow to start
+PAGE = 200                           # the most runs the API returns at once
+SKIP_MESSAGE = ("Skipped: due while lapak serve was not running. The next scheduled run catches up on "
+                "everything (a sync makes the shops match the catalogues; a pull reads from its cursor).")
+
+
+def deployment_names() -> dict[str, str]:
+    """``flow/deployment`` names, as ``prefect deployment run`` takes them."""
+    return {"sync": f"sync-catalogues/{SYNC}", "orders": f"pull-orders/{ORDERS}",
+            "backfill": f"backfill-orders/{BACKFILL}"}
+
+
+def build_deployments(config_path: str | Path, group_ids: Iterable[str]) -> list[Any]:
+    """The three deployments for one configuration file (absolute path)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+    from prefect.utilities.annotations import freeze
+
+    from flows.orders import backfill_orders, pull_orders
+    from flows.sync import sync_catalogues
+
+    cfg = str(Path(config_path).resolve())
+
+    def common() -> dict:  # fresh each time: Prefect unwraps the frozen value in place
+        return dict(
+            parameters={"config_path": freeze(cfg)},   # read-only in the UI: runs use this file only
+            paused=False,                              # applied at every start: a restart resumes the schedules
+            # One run of each at a time; a run started while one is going waits for it.
+            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
+            # The runner imports the flows as modules (the package is installed), wherever it runs from.
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+
+    sync = sync_catalogues.to_deployment(
+        SYNC, schedules=[Cron(SYNC_CRON, timezone=TIMEZONE)], tags=[*TAGS, "sync"], **common(),
+        description=(f"Catalogue sync of {cfg}, every hour at :05 (Asia/Jakarta): read each group's catalogue, "
+                     "reject what can't be listed (reports under the output folder's rejects/), and make the "
+                     "marketplace hold exactly the listings. Run it by hand with `dry_run` to see the plan "
+                     "first, or `accept_shrink` to let a catalogue that lost many rows deactivate them. "
+                     "Artifacts: sync-summary, sync-rejects, sync-plan (dry runs), sync-progress."))
+    _offer_groups(sync, list(group_ids))
+    orders = pull_orders.to_deployment(
+        ORDERS, schedules=[Cron(ORDERS_CRON, timezone=TIMEZONE)], tags=[*TAGS, "orders"], **common(),
+        description=(f"Order pull of {cfg}, every 15 minutes (Asia/Jakarta): new and changed orders of every "
+                     "shop, stock corrected, per-group order sheets rewritten under the output folder's "
+                     "orders/. Artifacts: orders-summary, orders-changes."))
+    backfill = backfill_orders.to_deployment(
+        BACKFILL, tags=[*TAGS, "orders", "backfill"], **common(),
+        description=(f"Order backfill of {cfg}, started by hand: every order created from `start` to `end` "
+                     "(days in Asia/Jakarta, inclusive) is stored, idempotently; the incremental pull's "
+                     "cursor is not moved. Artifacts: orders-backfill-summary, orders-backfill-changes."))
+    return [sync, orders, backfill]
+
+
+def _offer_groups(deployment: Any, group_ids: list[str]) -> None:
+    """Let the UI offer the configured groups as choices (and the server refuse any other)."""
+    # RunnerDeployment keeps the schema it sends in a private attribute; Prefect itself edits it
+    # the same way for frozen parameters.
+    prop = deployment._parameter_openapi_schema.properties.get("groups", {})
+    for option in prop.get("anyOf", []):
+        if option.get("type") == "array" and group_ids:
+            option["items"] = {**option.get("items", {}), "enum": group_ids}
+            option["uniqueItems"] = True
+
+
+def missed_runs(runs: Iterable[Any], now: datetime, grace: timedelta = MISSED_GRACE) -> list[Any]:
+    """Scheduled runs the scheduler made (not ones an operator started) that are more than ``grace`` late."""
+    return [r for r in runs if r.auto_scheduled and r.state is not None and r.state.is_scheduled()
+            and r.expected_start_time is not None and r.expected_start_time < now - grace]
+
+
+def skip_missed_runs(names: Iterable[str]) -> int:
+    """Cancel, with a note, the missed scheduled runs of the named deployments; returns how many."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Cancelled
+
+    skipped = 0
+    with get_client(sync_client=True) as client:
+        ids = []
+        for name in names:
+            try:
+                ids.append(client.read_deployment_by_name(name).id)
+            except ObjectNotFound:
+                continue  # first start: nothing was scheduled yet
+        if not ids:
+            return 0
+        now = datetime.now(timezone.utc)
+        late = FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=ids),
+                             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+                             expected_start_time=FlowRunFilterExpectedStartTime(before_=now - MISSED_GRACE))
+        while True:  # cancelled runs leave the filter, so the first page is always the next one
+            page = client.read_flow_runs(flow_run_filter=late, limit=PAGE)
+            missed = missed_runs(page, now)
+            for run in missed:
+                client.set_flow_run_state(run.id, Cancelled(message=SKIP_MESSAGE), force=True)
+            skipped += len(missed)
+            if len(page) < PAGE or not missed:
+                break
+    return skipped
+
+
+def register_on_pool(deployments: list[Any], work_pool: str) -> list[Any]:
+    """Scale-out: put the deployments on a process work pool (workers run them) instead of serving them here."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.cli import CommandError
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(work_pool)
+        except ObjectNotFound:
+            raise CommandError(f"no work pool {work_pool!r}: create it with "
+                               f"`prefect work-pool create {work_pool} --type process`") from None
+    return [d.apply(work_pool_name=work_pool) for d in deployments]
+
+
+def _check_server() -> str:
+    """The Prefect API URL; a clear error when none is set or it does not answer."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.cli import CommandError
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise CommandError("no Prefect server configured: start one with `prefect server start` and set "
+                           "PREFECT_API_URL (e.g. `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`)")
+    with get_client(sync_client=True) as client:
+        failure = client.api_healthcheck()
+    if failure is not None:
+        raise CommandError(f"the Prefect server at {url} does not answer ({type(failure).__name__}); "
+                           "is `prefect server start` running?")
+    return url
+
+
+def serve_command(args: Any) -> int:
+    """``lapak serve --config F``: publish the three deployments and run what they schedule, until stopped.
+
+    With ``args.work_pool`` (optional; ``--work-pool POOL``) the deployments are registered on that
+    process work pool instead, for workers on other machines, and the command returns at once.
+    """
+    from prefect import serve
+    from prefect.settings import PREFECT_UI_URL
+
+    from schemas.config import load_config
+
+    config = load_config(args.config)  # a broken file fails here, naming the key, not in every run
+    cfg = Path(args.config).resolve()
+    url = _check_server()
+    names = deployment_names()
+    deployments = build_deployments(cfg, [g.id for g in config.groups])
+    pool = getattr(args, "work_pool", None)
+    if pool:
+        register_on_pool(deployments, pool)
+        print(f"lapak serve: {', '.join(names.values())} registered on work pool {pool!r} ({cfg}).")
+        print(f"Start workers where the package, {cfg.name} and its catalogues are (same paths): "
+              f"prefect worker start --pool {pool}")
+        return 0
+    skipped = skip_missed_runs([names["sync"], names["orders"]])
+
+    ui = PREFECT_UI_URL.value() or url.removesuffix("/api")
+    print(f"lapak serve: {cfg} on {url}", flush=True)
+    print(f"  {names['sync']:32} catalogue sync, every hour at :05 ({TIMEZONE})")
+    print(f"  {names['orders']:32} order pull, every 15 minutes ({TIMEZONE})")
+    print(f"  {names['backfill']:32} order backfill, by hand: parameters start, end (YYYY-MM-DD)")
+    if skipped:
+        print(f"  {skipped} scheduled runs missed while nothing was serving were skipped; the next ones catch up.")
+    print(f"Runs, artifacts and schedules: {ui}/deployments · stop with Ctrl-C (the schedules stay on)", flush=True)
+    serve(*deployments, pause_on_shutdown=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m flows.serve --config F`` (the same as ``lapak serve``)."""
+    from flows.cli import CommandError
+    from schemas.config import ConfigError
+
+    p = argparse.ArgumentParser(prog="lapak serve", description="Serve the deployments with their schedules.")
+    p.add_argument("--config", default="lapak.toml")
+    p.add_argument("--work-pool", metavar="POOL", default=None,
+                   help="register the deployments on this process work pool (scale-out) instead of serving them")
+    args = p.parse_args(argv)
+    try:
+        return serve_command(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # one line for the operator, as ``lapak`` prints it
+        kind = "" if isinstance(err, (CommandError, ConfigError)) else f"{type(err).__name__}: "
+        print(f"lapak serve: {kind}{err}".splitlines()[0], file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

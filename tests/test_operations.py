@@ -1,0 +1,493 @@
+"""Operations as operators meet them: a real ``prefect server start`` (its own PREFECT_HOME and
+SQLite), ``lapak serve`` (``python -m flows.serve``) against the sandbox marketplace, runs
+started through the Prefect API as the UI starts them, their artifacts read back, a restart of
+``lapak serve`` leaving the schedules on, and the per-shop global concurrency limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOYMENTS = {"sync": "sync-catalogues/hourly", "orders": "pull-orders/every-15-minutes",
+               "backfill": "backfill-orders/on-demand"}
+SHARED_SHOP = 479574  # banyuwangi and jember sell through it
+RUNS: dict[str, str] = {}  # what one test leaves for the screenshot test
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any Prefect setting of the developer's (profile, API URL, database)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def tail(path: Path, n: int = 3000) -> str:
+    return path.read_text(errors="replace")[-n:] if path.exists() else ""
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, wait_s: float = 30) -> int | None:
+    """Ask a process (and the runs it started) to stop; kill what is left."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: children too
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait(10)
+    return proc.returncode
+
+
+def wait_for(what: str, check, timeout: float, every: float = 0.5, why=lambda: ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{what}: not within {timeout:g} s. {why()}")
+
+
+@contextmanager
+def prefect(url: str):
+    """A synchronous Prefect client talking to ``url`` (whatever else this test session uses).
+
+    On the way out, what in-process runs and concurrency slots logged or emitted is sent while
+    that server is still up, and the senders bound to it are stopped: later tests (on the
+    session's harness) get their own, instead of queueing behind a server that is gone.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: url}):
+        try:
+            with get_client(sync_client=True) as client:
+                yield client
+        finally:
+            APILogWorker.drain_all(timeout=30)
+            EventsWorker.drain_all(timeout=30)
+
+
+# ---- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory):
+    """``prefect server start`` on a free port, with its own home and SQLite database."""
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    port = free_port()
+    log = home / "server.log"
+    url = f"http://127.0.0.1:{port}/api"
+    # No scheduler: the schedules exist, but no run starts on its own while the test runs. The
+    # API URL, as the guide sets it, gives notifications their links to the UI.
+    env = clean_env(PREFECT_HOME=str(home), PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+                    PREFECT_LOGGING_LEVEL="WARNING", PREFECT_API_URL=url)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=home, start_new_session=True)
+
+    def healthy():
+        if proc.poll() is not None:
+            raise AssertionError(f"prefect server exited ({proc.returncode}): {tail(log)}")
+        try:
+            return requests.get(f"{url}/health", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for("prefect server start", healthy, timeout=120, why=lambda: tail(log))
+        yield SimpleNamespace(url=url, ui=url.removesuffix("/api"), home=home)
+    finally:
+        stop(proc, signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory):
+    from connectors.sandbox import running_sandbox
+
+    with running_sandbox(tmp_path_factory.mktemp("sandbox"), rate_limit=None) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory, market):
+    """A copy of the samples pointing at the sandbox."""
+    work = tmp_path_factory.mktemp("ops") / "w"
+    shutil.copytree(SAMPLES, work, ignore=shutil.ignore_patterns("*.py", "out", "var"))
+    cfg = work / "lapak.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url), encoding="utf-8")
+    return cfg
+
+
+class Serve:
+    """``python -m flows.serve --config F`` (what ``lapak serve`` runs), started and stopped like an operator does."""
+
+    def __init__(self, cfg: Path, api, market, home: Path) -> None:
+        self.cfg, self.api, self.home = cfg, api, home
+        self.env = clean_env(PREFECT_API_URL=api.url, PREFECT_HOME=str(home), LAPAK_CLIENT_SECRET=market.client_secret,
+                             PREFECT_RUNNER_POLL_FREQUENCY="2", PREFECT_LOGGING_LEVEL="INFO")
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def log(self) -> Path:
+        return self.home / f"serve-{self.starts}.log"
+
+    def start(self) -> None:
+        self.starts += 1
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "flows.serve", "--config", str(self.cfg)],
+                                         env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         cwd=self.home, start_new_session=True)
+
+    def wait_ready(self, since: datetime) -> None:
+        """Until the three deployments were (re-)applied by this start."""
+        def applied():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"lapak serve exited ({self.proc.returncode}): {tail(self.log)}")
+            with prefect(self.api.url) as client:
+                try:
+                    found = [client.read_deployment_by_name(n) for n in DEPLOYMENTS.values()]
+                except Exception:
+                    return False
+            return all(d.updated >= since for d in found) and "being served" in tail(self.log, 100_000)
+
+        wait_for("lapak serve publishing its deployments", applied, timeout=90, every=1, why=lambda: tail(self.log))
+
+    def stop(self) -> int | None:
+        return stop(self.proc) if self.proc is not None else None
+
+
+@pytest.fixture(scope="module")
+def serving(prefect_api, market, config, tmp_path_factory):
+    serve = Serve(config, prefect_api, market, tmp_path_factory.mktemp("serve-home"))
+    try:
+        since = datetime.now(timezone.utc) - timedelta(seconds=5)
+        serve.start()
+        serve.wait_ready(since)
+        yield serve
+    finally:
+        serve.stop()
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    """A local HTTP endpoint standing in for Slack & co.: what the Prefect server posts to it."""
+    received: list[str] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers.get("content-length", 0))).decode(errors="replace"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}/hook", received=received)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def notify_snippet() -> str:
+    """The automation of the README's operating guide, as an operator runs it."""
+    found = re.search(r"```python\n(# notify\.py.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert found, "the README's operating guide has no `# notify.py` code block"
+    return found.group(1)
+
+
+def run_deployment(client, name: str, parameters: dict | None = None):
+    """Create a flow run from a deployment as the UI's "Run" button does."""
+    deployment = client.read_deployment_by_name(name)
+    return client.create_flow_run_from_deployment(deployment.id, parameters=parameters or {})
+
+
+def wait_final(url: str, run_ids: list, serve: Serve, timeout: float = 240) -> dict:
+    def done():
+        with prefect(url) as client:
+            runs = {i: client.read_flow_run(i) for i in run_ids}
+        return runs if all(r.state is not None and r.state.is_final() for r in runs.values()) else None
+
+    return wait_for("flow runs to finish", done, timeout=timeout, every=1, why=lambda: tail(serve.log))
+
+
+def table(artifact) -> list[dict]:
+    """A table artifact's rows (the API keeps them as JSON text)."""
+    return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+
+
+def artifacts(client, run_id) -> dict:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    found = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+    return {a.key: a for a in found}
+
+
+# ---- tests ------------------------------------------------------------------------------------
+
+def test_serve_publishes_three_deployments_with_jakarta_schedules_and_a_form(serving, prefect_api, config):
+    with prefect(prefect_api.url) as client:
+        dep = {k: client.read_deployment_by_name(n) for k, n in DEPLOYMENTS.items()}
+    crons = {k: [(s.schedule.cron, s.schedule.timezone, s.active) for s in d.schedules] for k, d in dep.items()}
+    assert crons == {"sync": [("5 * * * *", "Asia/Jakarta", True)],
+                     "orders": [("*/15 * * * *", "Asia/Jakarta", True)], "backfill": []}
+    assert all(not d.paused and "lapak" in d.tags and d.description for d in dep.values())
+    assert "every hour" in dep["sync"].description and "start" in dep["backfill"].description
+
+    sync_form = dep["sync"].parameter_openapi_schema["properties"]
+    for field in ("groups", "dry_run", "accept_shrink"):
+        assert sync_form[field].get("description"), field
+    group_choices = next(o for o in sync_form["groups"]["anyOf"] if o.get("type") == "array")["items"]["enum"]
+    assert group_choices == ["wonosobo-sekar-carica", "banyuwangi-gajah-oling", "jember-pandan-sari",
+                             "indramayu-srikandi-kenanga"]
+    # The configuration is fixed: shown, read-only, and the only value the server accepts.
+    assert sync_form["config_path"]["readOnly"] and sync_form["config_path"]["enum"] == [str(config.resolve())]
+    backfill_form = dep["backfill"].parameter_openapi_schema
+    assert {"start", "end"} <= set(backfill_form["required"])
+    assert all(backfill_form["properties"][d]["format"] == "date" and backfill_form["properties"][d]["description"]
+               for d in ("start", "end"))
+
+
+def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefect_api, market, config, webhook):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    with prefect(prefect_api.url) as client:
+        # The guide's notification: a webhook block, and the automation exactly as documented.
+        CustomWebhookNotificationBlock(name="lapak", url=webhook.url,
+                                       json_data={"text": "{{subject}}\n{{body}}"}).save("lapak-alerts")
+        snippet = notify_snippet().replace('"slack-webhook/lapak-alerts"', '"custom-webhook/lapak-alerts"')
+        exec(compile(snippet, "notify.py", "exec"), {})
+        # Writes to the shared shop are paced by a global concurrency limit (a slow-draining one).
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(
+            name=f"marketplace-shop-{SHARED_SHOP}", limit=100, slot_decay_per_second=0.05))
+        sync = run_deployment(client, DEPLOYMENTS["sync"])
+    run = wait_final(prefect_api.url, [sync.id], serving)[sync.id]
+    assert run.state.is_completed(), run.state.message
+    assert run.name.startswith("sync · 4 groups · ") and len(run.name) == len("sync · 4 groups · 2026-11-27 10:00")
+    RUNS["sync"] = str(run.id)
+
+    with prefect(prefect_api.url) as client:
+        made = artifacts(client, run.id)
+        limit = client.read_global_concurrency_limit_by_name(f"marketplace-shop-{SHARED_SHOP}")
+    summary = {r["group"]: r for r in table(made["sync-summary"])}
+    assert set(summary) == {"wonosobo-sekar-carica", "banyuwangi-gajah-oling", "jember-pandan-sari",
+                            "indramayu-srikandi-kenanga"}
+    assert sum(r["created"] for r in summary.values()) == 48 == len(market.admin.products(479573)) + len(
+        market.admin.products(SHARED_SHOP)) + len(market.admin.products(479575))
+    for r in summary.values():
+        assert {"rows_in", "listings", "rejected", "created", "edited", "price_updates", "stock_updates",
+                "deactivated", "errors"} <= set(r)
+    assert summary["banyuwangi-gajah-oling"]["rejected"] == 6
+    rejects = made["sync-rejects"].data
+    assert "rejects/banyuwangi-gajah-oling.xlsx" in rejects and "| sheet | row |" in rejects
+    assert made["sync-progress"].data == 100
+    shared = summary["banyuwangi-gajah-oling"]["created"] + summary["jember-pandan-sari"]["created"]
+    assert 0 < limit.active_slots <= shared  # the shared shop's creates took its slots (draining slowly)
+
+    # A buyer orders; one group's catalogue goes missing. Then a backfill and a dry run, together.
+    sku = next(p["sku"] for p in market.admin.products(479573) if p["stock"] > 0)
+    order = market.admin.place_order(479573, [{"sku": sku, "quantity": 1}])
+    jember = config.parent / "catalogues" / "jember" / "anyaman-pandan-sari.csv"
+    hidden = jember.with_suffix(".away")
+    jember.rename(hidden)
+    today = datetime.now(timezone(timedelta(hours=7))).date()
+    try:
+        with prefect(prefect_api.url) as client:
+            backfill = run_deployment(client, DEPLOYMENTS["backfill"],
+                                      {"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()})
+            dry = run_deployment(client, DEPLOYMENTS["sync"], {"dry_run": True})
+        runs = wait_final(prefect_api.url, [backfill.id, dry.id], serving)
+    finally:
+        hidden.rename(jember)
+
+    back = runs[backfill.id]
+    assert back.state.is_completed(), back.state.message
+    assert back.name == f"backfill · {today - timedelta(days=1)} to {today} · 3 shops"
+    with prefect(prefect_api.url) as client:
+        made = artifacts(client, back.id)
+    changes = table(made["orders-backfill-changes"])
+    assert [(c["invoice"], c["group"], c["change"]) for c in changes] == [
+        (order["invoice_ref_num"], "wonosobo-sekar-carica", "baru / new")]
+    per_group = {r["group"]: r for r in table(made["orders-backfill-summary"])}
+    assert per_group["wonosobo-sekar-carica"]["orders_new"] == 1
+
+    failed = runs[dry.id]
+    assert failed.state.is_failed()
+    assert failed.name.startswith("sync (dry run) · 4 groups · ")
+    assert "jember-pandan-sari" in failed.state.message and "File not found" in failed.state.message
+    with prefect(prefect_api.url) as client:
+        made = artifacts(client, failed.id)
+    assert "Shop 479573" in made["sync-plan"].data  # the other groups were still planned
+    by_group = {r["group"]: r for r in table(made["sync-summary"])}
+    assert by_group["jember-pandan-sari"]["errors"] == 1 and by_group["wonosobo-sekar-carica"]["listings"] == 12
+    assert "could not be read" in made["sync-rejects"].data
+
+    # The automation told the operator, about that run only (the completed ones are not news).
+    wait_for("the failure notification", lambda: webhook.received, timeout=90, every=1,
+             why=lambda: f"received {webhook.received}")
+    assert all(failed.name in text for text in webhook.received)
+    assert "jember-pandan-sari" in webhook.received[0] and f"/runs/flow-run/{failed.id}" in webhook.received[0]
+
+
+def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect_api, tmp_path, monkeypatch):
+    from connectors.sandbox import running_sandbox
+    from connectors.state import StateStore
+    from flows.sync import NeedsOperator, sync_catalogues
+    from schemas.config import load_config
+
+    with running_sandbox(tmp_path / "sandbox", rate_limit=None) as sb:
+        shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
+        cfg = tmp_path / "w" / "lapak.toml"
+        text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", sb.url)
+        # A fifth group in a shop the marketplace has not linked to this app (HTTP 403).
+        text = text.replace("[categories]", '[[groups]]\nid = "wonosobo-cabang"\nname = "Cabang"\nshop_id = 999999\n'
+                            'catalogue = "catalogues/wonosobo/sekar-carica.xlsx"\n\n[categories]')
+        cfg.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("LAPAK_CLIENT_SECRET", sb.client_secret)
+        with prefect(prefect_api.url):
+            with pytest.raises(NeedsOperator, match="shop 999999: ForbiddenError"):
+                sync_catalogues(config_path=str(cfg))
+            assert sum(len(sb.admin.products(shop)) for shop in sb.shops) == 48  # the others were synced
+            store = StateStore(load_config(cfg).state_url)
+            rows = {r["group"]: r for r in store.runs("sync")[-1].summary["groups"]}
+            store.close()
+            assert rows["wonosobo-cabang"]["errors"] == 1 and "shop 999999" in rows["wonosobo-cabang"]["error"]
+            assert rows["wonosobo-sekar-carica"]["created"] == 12 and rows["wonosobo-sekar-carica"]["errors"] == 0
+
+            monkeypatch.setenv("LAPAK_CLIENT_SECRET", "not-the-secret")
+            with pytest.raises(NeedsOperator, match="refused the credentials.*LAPAK_CLIENT_SECRET") as failed:
+                sync_catalogues(config_path=str(cfg))
+            assert "not-the-secret" not in str(failed.value)
+
+
+def test_a_restart_of_serve_leaves_the_schedules_on(serving, prefect_api):
+    assert serving.stop() == 0  # Ctrl-C: a clean stop
+    with prefect(prefect_api.url) as client:
+        after_stop = {k: client.read_deployment_by_name(n) for k, n in DEPLOYMENTS.items()}
+        # Stopping did not pause anything (Prefect's serve would have).
+        assert not any(d.paused for d in after_stop.values())
+        # Something paused the sync while nothing was serving (an older serve, a mistaken click).
+        client.pause_deployment(after_stop["sync"].id)
+        assert client.read_deployment(after_stop["sync"].id).paused
+
+    since = datetime.now(timezone.utc) - timedelta(seconds=1)
+    serving.start()
+    serving.wait_ready(since)
+    with prefect(prefect_api.url) as client:
+        again = {k: client.read_deployment_by_name(n) for k, n in DEPLOYMENTS.items()}
+    assert not any(d.paused for d in again.values())
+    assert all(s.active for d in again.values() for s in d.schedules)
+    assert [len(d.schedules) for d in again.values()] == [1, 1, 0]
+
+
+def test_scale_out_registers_the_deployments_on_a_process_work_pool(serving, prefect_api, config):
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from flows.serve import build_deployments, register_on_pool
+
+    with prefect(prefect_api.url) as client:
+        client.create_work_pool(WorkPoolCreate(name="lapak", type="process"))
+        register_on_pool(build_deployments(config, ["wonosobo-sekar-carica"]), "lapak")
+        dep = {k: client.read_deployment_by_name(n) for k, n in DEPLOYMENTS.items()}
+    assert {d.work_pool_name for d in dep.values()} == {"lapak"}
+    # Workers import the flows from the installed package: nothing to download first.
+    assert dep["sync"].entrypoint == "flows.sync.sync_catalogues" and not dep["sync"].pull_steps
+    assert [s.schedule.cron for s in dep["orders"].schedules] == ["*/15 * * * *"]
+
+
+def test_missed_scheduled_runs_are_skipped_not_replayed():
+    from prefect.states import Completed, Scheduled
+
+    from flows.serve import missed_runs
+
+    now = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
+
+    def run(late_min: float, auto: bool = True, state=None):
+        return SimpleNamespace(auto_scheduled=auto, expected_start_time=now - timedelta(minutes=late_min),
+                               state=state or Scheduled(scheduled_time=now - timedelta(minutes=late_min)), name=late_min)
+
+    runs = [run(60), run(6), run(2), run(-15), run(60, auto=False), run(60, state=Completed())]
+    assert [r.name for r in missed_runs(runs, now)] == [60, 6]
+
+
+def test_the_shop_limit_paces_writes_only_when_it_exists(prefect_api):
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.limits import forget, limit_name, marketplace_slots
+
+    with prefect(prefect_api.url) as client:
+        forget()
+        with marketplace_slots(900001, 30):  # no limit for this shop: nothing asked, nothing created
+            pass
+        with pytest.raises(ObjectNotFound):
+            client.read_global_concurrency_limit_by_name(limit_name(900001))
+
+        # A plain limit: one slot held while the batch is sent.
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=limit_name(900002), limit=2))
+        # A rate limit smaller than a batch: taken in pieces, not refused by the server.
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(
+            name=limit_name(900003), limit=10, slot_decay_per_second=100))
+        forget()
+        with marketplace_slots(900002, 100):
+            assert client.read_global_concurrency_limit_by_name(limit_name(900002)).active_slots == 1
+        assert client.read_global_concurrency_limit_by_name(limit_name(900002)).active_slots == 0
+        with marketplace_slots(900003, 25):
+            pass
+
+
+def test_screenshot_of_the_sync_run_shows_the_summary_table(prefect_api, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("Chromium is not installed: no screenshot of the run page")
+    if "sync" not in RUNS:
+        pytest.skip("no sync run to show (the end-to-end test did not get that far)")
+    with prefect(prefect_api.url) as client:
+        table = artifacts(client, RUNS["sync"])["sync-summary"]
+    page = f"{prefect_api.ui}/artifacts/artifact/{table.id}"
+    args = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--window-size=1400,1600", "--virtual-time-budget=20000"]
+    dom = subprocess.run([*args, "--dump-dom", page], capture_output=True, text=True, timeout=90).stdout
+    assert "wonosobo-sekar-carica" in dom and "banyuwangi-gajah-oling" in dom
+    shot = tmp_path / "sync-summary.png"
+    subprocess.run([*args, f"--screenshot={shot}", f"{prefect_api.ui}/runs/flow-run/{RUNS['sync']}?tab=Artifacts"],
+                   capture_output=True, timeout=90)
+    assert shot.exists() and shot.stat().st_size > 10_000
+    print(f"screenshot of the sync run: {shot}")
