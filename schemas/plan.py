@@ -9,6 +9,7 @@ plans zero writes. The plan is a value: print it (``lapak sync --dry-run``), app
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,9 @@ from schemas.messages import rupiah
 
 # Fields changed through ``edit``; price and stock have their own absolute, idempotent calls.
 EDIT_FIELDS = ("name", "category_id", "min_order", "weight_g", "condition", "description", "pictures")
-KINDS = ("creates", "edits", "reactivate", "prices", "stocks", "deactivate")
+# The order writes are applied in: renames first, so a name one product gives up is free for a
+# product created in the same run (deactivated products keep their names: they free none).
+KINDS = ("edits", "creates", "reactivate", "prices", "stocks", "deactivate")
 
 
 def _same(field_name: str, a: Any, b: Any) -> bool:
@@ -85,26 +88,59 @@ def _short(v: Any, n: int = 40) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def _suffixed(name: str, suffix: str) -> str:
+    base = textwrap.shorten(name, NAME_MAX - len(suffix), placeholder="") or name[: NAME_MAX - len(suffix)]
+    return base + suffix
+
+
+def taken_names(others: list[dict], labels: dict[str, str]) -> dict[str, str]:
+    """Casefolded names (→ SKU) held by shop products that are not being planned now.
+
+    A product of another group that got `` - <label>`` also blocks its name as written, so a
+    sync of one group of a shared shop keeps the suffix a full sync gave (no renaming back and
+    forth between the two).
+    """
+    taken: dict[str, str] = {}
+    for k in others:
+        taken[k["name"].casefold()] = k["sku"]
+        label = labels.get(k.get("group_id", ""))
+        if label:
+            base = re.sub(rf" - {re.escape(label)}(?: \d+)?$", "", k["name"])
+            if base != k["name"]:
+                taken.setdefault(base.casefold(), k["sku"])
+    return taken
+
+
 def unique_names(desired: list[dict], labels: dict[str, str], taken: dict[str, str]) -> list[dict]:
     """Names unique within the shop (case-insensitive), stable across runs.
 
     ``desired`` rows of several groups sharing a shop; ``labels`` group id → what tells the
     groups apart (the village, else the group's name); ``taken`` casefolded name → SKU of
-    products already in the shop that are not desired (another tool's, a deactivated one).
+    products already in the shop that are not desired (another tool's, a deactivated one), and
+    names the marketplace will not let go (a product with an order keeps its name).
     A name used by more than one product gets `` - <label>`` appended, shortened at a word
-    boundary to fit 70 characters.
+    boundary to fit 70 characters. When that name is itself in use (a deactivated product
+    kept it, two groups share a label, another row is called that) it is numbered:
+    `` - <label> 2``, `` - <label> 3`` … in the rows' order.
     """
     users: dict[str, set[str]] = {}
     for d in desired:
         users.setdefault(d["name"].casefold(), set()).add(d["sku"])
     for name, sku in taken.items():
         users.setdefault(name, set()).add(sku)
+    shared = [len(users[d["name"].casefold()]) > 1 for d in desired]
+    # Names kept as written are unique and free; suffixed ones must also avoid each other.
+    assigned = {d["name"].casefold() for d, s in zip(desired, shared) if not s}
     out = []
-    for d in desired:
-        if len(users[d["name"].casefold()]) > 1:
-            suffix = f" - {labels[d['group_id']]}"
-            base = textwrap.shorten(d["name"], NAME_MAX - len(suffix), placeholder="") or d["name"][: NAME_MAX - len(suffix)]
-            d = dict(d, name=base + suffix)
+    for d, is_shared in zip(desired, shared):
+        if is_shared:
+            label = labels[d["group_id"]]
+            name, n = _suffixed(d["name"], f" - {label}"), 1
+            while name.casefold() in assigned or taken.get(name.casefold(), d["sku"]) != d["sku"]:
+                n += 1
+                name = _suffixed(d["name"], f" - {label} {n}")
+            assigned.add(name.casefold())
+            d = dict(d, name=name)
         out.append(d)
     return out
 

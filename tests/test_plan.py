@@ -67,3 +67,15 @@ def test_names_shared_by_two_groups_get_their_village_and_stay_within_70():
 def test_a_name_held_by_an_inactive_product_of_another_group_is_avoided():
     out = unique_names([dict(D, name="Sambal")], {"g": "Desa Kenanga"}, taken={"sambal": "X-OLD-1"})
     assert out[0]["name"] == "Sambal - Desa Kenanga"
+
+
+def test_syncing_one_group_of_a_shared_shop_keeps_the_suffix_the_full_sync_gave():
+    from schemas.plan import taken_names
+
+    labels = {"a": "Desa Kemiren", "b": "Desa Dukuhdempok"}
+    kopi_a = dict(D, sku="A-1", group_id="a", name="Kopi Bubuk Robusta 200 gr")
+    kopi_b = dict(D, sku="B-1", group_id="b", name="Kopi Bubuk Robusta 200 gr")
+    full = unique_names([kopi_a, kopi_b], labels, taken={})
+    known_b = dict(kopi_b, name=full[1]["name"])  # as the full sync named it on the marketplace
+    only_a = unique_names([kopi_a], labels, taken=taken_names([known_b], labels))
+    assert only_a[0]["name"] == full[0]["name"] == "Kopi Bubuk Robusta 200 gr - Desa Kemiren"
