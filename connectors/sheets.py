@@ -23,6 +23,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from schemas.categories import DEFAULT_CATEGORIES
 from schemas.listing import DESCRIPTION_MAX, NAME_MAX, PICTURES_MAX, PRICE_MAX, PRICE_MIN, SKU_MAX, STOCK_MAX
 
+EXCEL_CELL_MAX = 32_767
+"""Characters Excel holds in one cell."""
+
 # Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,7 +91,8 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _xlsx_clean(df: pd.DataFrame) -> pd.DataFrame:
-    """Drop control characters XML cannot hold (openpyxl refuses them); tab, CR and LF stay."""
+    """Drop control characters XML cannot hold (openpyxl refuses them; tab, CR and LF stay) and
+    cut text past Excel's 32,767 characters per cell (Excel calls a longer one a damaged file)."""
     out = df.copy()
     for i in range(out.shape[1]):
         s = out.iloc[:, i]
@@ -97,12 +101,17 @@ def _xlsx_clean(df: pd.DataFrame) -> pd.DataFrame:
         elif _is_text_column(s):
             try:
                 has_bad = s.str.contains(ILLEGAL_CHARACTERS_RE.pattern, regex=True, na=False)
+                too_long = s.str.len().fillna(0).to_numpy() > EXCEL_CELL_MAX
             except AttributeError:
                 continue
             bad = has_bad.to_numpy(dtype=bool)
             if bad.any():
                 s = s.copy()
                 s.iloc[bad] = s.iloc[bad].str.replace(ILLEGAL_CHARACTERS_RE.pattern, "", regex=True).to_numpy()
+            if too_long.any():
+                s = s.copy()
+                s.iloc[too_long] = (s.iloc[too_long].str.slice(0, EXCEL_CELL_MAX - 1) + "…").to_numpy()
+            if bad.any() or too_long.any():
                 out.isetitem(i, s)
     return out
 

@@ -113,10 +113,14 @@ def _where_needed(arr: pa.Array, needs: str, fix) -> pa.Array:
     return pc.replace_with_mask(arr, mask, fix(arr.filter(mask)))
 
 
+_INVISIBLE = r"\p{Cf}"  # format characters: bidi overrides (U+202E), zero-width spaces and joiners, BOM
+
+
 def clean_name(arr: pa.Array) -> pa.Array:
     """One line, no emoji or control characters, spaces folded; ALL CAPS becomes Title Case."""
     def fix(a: pa.Array) -> pa.Array:
-        a = pc.replace_substring_regex(a, r"[\x00-\x1f\x7f]", " ")
+        a = pc.replace_substring_regex(a, r"[\x00-\x1f\x7f-\x9f]", " ")
+        a = pc.replace_substring_regex(a, _INVISIBLE, "")  # bidi overrides, zero-width: a name reads as shown
         a = pc.replace_substring_regex(a, _EMOJI, "")
         return pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"\s+", " "))
 
@@ -132,11 +136,16 @@ def clean_description(arr: pa.Array) -> pa.Array:
     def fix(a: pa.Array) -> pa.Array:
         a = pc.replace_substring_regex(a, r"\r\n?", "\n")
         a = pc.replace_substring_regex(a, r"\t", " ")
-        a = pc.replace_substring_regex(a, r"[\x00-\x08\x0b-\x1f\x7f]", "")
+        a = pc.replace_substring_regex(a, r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "")
+        a = pc.replace_substring_regex(a, _INVISIBLE, "")
         a = pc.replace_substring_regex(a, r" {2,}", " ")
         return pc.replace_substring_regex(a, r" *\n *", "\n")
 
-    return pc.utf8_trim_whitespace(_where_needed(arr, r"[\x00-\x1f\x7f]|  ", fix))
+    return pc.utf8_trim_whitespace(_where_needed(arr, r"[\x00-\x1f\x7f-\x9f]|\p{Cf}|  ", fix))
+
+
+_EXCEL_ERRORS = pa.array(["#N/A", "#N/A N/A", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"])
 
 
 def sku_prefix(group_id: str) -> str:
@@ -351,6 +360,16 @@ def normalise(
         reasons = [msg.too_long_name(int(name_len[i]), textwrap.shorten(t, NAME_MAX, placeholder=""))
                    for i, t in zip(long_idx, long_names)]
         problems.add(long_idx, "name", tuple(zip(*reasons)), raw_name, order=0)
+
+    # Cells a decoder or a spreadsheet broke are never taken as text (a name "#N/A", mojibake).
+    for col in [c for c in frame.columns if c not in ("sheet", "row", "no")]:
+        raw = _text(frame, col)
+        if raw.null_count == len(raw):
+            continue
+        unreadable = _np(pc.fill_null(pc.match_substring(raw, "\ufffd"), False))
+        problems.add(unreadable, col, msg.REASONS[("cell", "unreadable")], raw, order=10)
+        excel_error = _np(pc.fill_null(pc.is_in(pc.utf8_upper(raw), value_set=_EXCEL_ERRORS), False))
+        problems.add(excel_error, col, msg.REASONS[("cell", "excel_error")], raw, order=10)
 
     # Category: distinct texts only.
     raw_cat = _text(frame, "category")

@@ -74,6 +74,15 @@ REASONS: dict[tuple[str, str], tuple[str, str]] = {
         f"More than {PICTURES_MAX} pictures: only the first {PICTURES_MAX} are used",
     ),
     ("condition", "unknown"): ("Kondisi harus 'Baru' atau 'Bekas'", "Condition must be 'Baru' (new) or 'Bekas' (used)"),
+    ("cell", "unreadable"): (
+        "Ada huruf yang tidak terbaca (�): simpan berkas sebagai 'CSV UTF-8' atau .xlsx lalu kirim lagi",
+        "Holds characters that could not be read (�): the file's text encoding is unknown — save it as "
+        "'CSV UTF-8' or .xlsx and resend it",
+    ),
+    ("cell", "excel_error"): (
+        "Sel ini berisi galat Excel (misalnya #N/A atau #REF!): perbaiki rumusnya atau tulis nilainya",
+        "The cell shows an Excel error (such as #N/A or #REF!): fix its formula or type the value",
+    ),
     ("pirt", "invalid"): (
         "Nomor P-IRT tidak valid: harus minimal 15 angka (contoh: P-IRT No. 1234567890123-45)",
         "Invalid P-IRT number: it needs at least 15 digits (e.g. P-IRT No. 1234567890123-45)",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .headers import HEADER_SCAN_ROWS, SheetHeader, find_header
@@ -33,6 +34,7 @@ DELIMITERS = (";", ",", "\t", "|")   # Indonesian Excel writes ";" first: it win
 SAMPLE_BYTES = 1 << 20
 BLOCK_BYTES = 1 << 23                 # pyarrow block; a single record must fit in one
 _WIDTH_ROWS = 50                      # records after the header that set the expected width
+MAX_EXTRA_CELLS = 64                  # cells a ragged row may have past the usual width
 
 
 def _decode_sample(body: bytes, at_eof: bool, errors: str = "strict") -> str:
@@ -50,11 +52,27 @@ def to_utf8(data: bytes) -> tuple[bytes, str, bool]:
         return data[3:], "utf-8-sig", False
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16", False
+    if (utf16 := utf16_without_bom(data)) is not None:
+        return data.decode(utf16, errors="replace").encode("utf-8"), utf16, False
     try:
         sample = _decode_sample(data, len(data) <= SAMPLE_BYTES)
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace").encode("utf-8"), "cp1252", False
     return data, "utf-8", sample.isascii()
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when text looks like mostly-ASCII UTF-16 written without a
+    BOM (every other byte NUL), else ``None``."""
+    head = data[:4096]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 @dataclass
@@ -157,9 +175,13 @@ def _ragged_table(items: list[Ragged], width: int, delimiter: str) -> pa.Table:
 
 
 def _pad(table: pa.Table, width: int) -> pa.Table:
-    for i in range(table.num_columns, width):
-        table = table.append_column(f"c{i}", pa.nulls(table.num_rows, pa.string()))
-    return table
+    """At least ``width`` columns, the missing ones all null (added in one go: a row of
+    thousands of cells must not cost thousands of table copies)."""
+    if table.num_columns >= width:
+        return table
+    missing = width - table.num_columns
+    return pa.table(list(table.columns) + [pa.nulls(table.num_rows, pa.string())] * missing,
+                    names=positional_names(width))
 
 
 def _splice(table: pa.Table, ragged: list[Ragged], delimiter: str) -> tuple[pa.Table, np.ndarray]:
@@ -176,10 +198,18 @@ def _splice(table: pa.Table, ragged: list[Ragged], delimiter: str) -> tuple[pa.T
     for item in ragged:
         groups.setdefault(item[1], []).append(item)
     width = max([table.num_columns, *groups])
+    if width > table.num_columns + MAX_EXTRA_CELLS:
+        # Cells that far past the table have no header and are never read; keeping them would
+        # only make a stray row of thousands of cells cost seconds and a vast annotated copy.
+        width = table.num_columns + MAX_EXTRA_CELLS
+        wide = sorted(n for n, cells, _ in ragged if cells > width)
+        log.warning("%d row(s) have more than %d cells (record(s) %s); the cells past column %d are ignored",
+                    len(wide), width, wide[:10], width)
     parts = [_pad(table, width)]
     order = [np.setdiff1d(np.arange(1, total + 1), numbers, assume_unique=True)]
     for cells, items in groups.items():
-        parts.append(_pad(_ragged_table(items, cells, delimiter), width))
+        part = _ragged_table(items, cells, delimiter)
+        parts.append(_pad(part.select(list(range(width))) if part.num_columns > width else part, width))
         order.append(np.array([n for n, _, _ in items], dtype=np.int64))
     all_numbers = np.concatenate(order)
     sort = np.argsort(all_numbers, kind="stable")
@@ -198,6 +228,10 @@ def read_delimited(data: bytes, file: str, sheet: str) -> tuple[SheetData, str, 
     text = _decode_sample(body, at_eof, errors="replace")
     found = {d: _sample_header(text, d, at_eof) for d in candidates if d in text}
     found = {d: f for d, f in found.items() if f}
+    if not found and hint:
+        # A "sep=" line naming the wrong delimiter (a file edited by hand): go by the content.
+        found = {d: _sample_header(text, d, at_eof) for d in DELIMITERS if d in text}
+        found = {d: f for d, f in found.items() if f}
     if not found:
         raise no_header(file)
     delimiter = max(found, key=lambda d: _fields(found[d][0]))   # first of DELIMITERS on a tie
@@ -228,9 +262,30 @@ def read_delimited(data: bytes, file: str, sheet: str) -> tuple[SheetData, str, 
         table, numbers = _splice(table, ragged, delimiter)
     else:
         numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    if body.count(b'"', offset) % 2:  # quotes come in pairs, unless one was never closed
+        _check_quotes(table, numbers + (idx + 1), delimiter, width, file)
     top = [[c or None for c in r.cells] for r in records[: idx + 1]]
     table = _pad(table, len(head.cells))      # header cells past the rows' last cell
     return SheetData(sheet, head, top, table, numbers + (idx + 1)), encoding, delimiter
+
+
+def _check_quotes(table: pa.Table, rows: np.ndarray, delimiter: str, width: int, file: str) -> None:
+    """A ``"`` opened and never closed swallows the lines after it into one cell: refuse the file,
+    naming the row, rather than lose those products silently."""
+    need = max(2, (width - 1) // 2)
+    for col in table.columns:
+        swallowed = pc.and_(pc.match_substring(col, "\n"), pc.greater_equal(pc.count_substring(col, delimiter), need))
+        hit = np.flatnonzero(pc.fill_null(swallowed, False).to_numpy(zero_copy_only=False))
+        if len(hit):
+            row = int(rows[hit[0]])
+            value = col[int(hit[0])].as_py()
+            lines = value.count("\n")
+            raise CatalogueError(
+                file,
+                f"Tanda kutip (\") di baris {row} tidak ditutup, sehingga {lines} baris sesudahnya terbaca sebagai "
+                f"satu sel; hapus atau tutup tanda kutip itu lalu kirim lagi",
+                f"A quote (\") in row {row} is never closed, so the {lines} line(s) after it were read as one cell "
+                f"(starting {value[:40]!r}); remove or close that quote and resend the file")
 
 
 def no_header(file: str) -> CatalogueError:

@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .delimited import no_header, read_delimited
+from .delimited import no_header, read_delimited, utf16_without_bom
 from .model import BIG_FILE_ROWS, STRING, CatalogueError, RawCatalogue
 from .table import SheetData, label_sheet, ordered_columns
 from .workbook import OLE_MAGIC, read_workbook
@@ -26,6 +26,8 @@ from .workbook import OLE_MAGIC, read_workbook
 log = logging.getLogger(__name__)
 
 ZIP_MAGIC = b"PK\x03\x04"
+MAX_FILE_BYTES = 256_000_000
+"""Larger files are refused with a message: reading one takes ~15 bytes of memory per byte."""
 URL_SHEET = "CSV"
 """Sheet name given to rows of a CSV fetched from a URL (a local CSV takes its file's stem)."""
 
@@ -60,9 +62,14 @@ def fetch(url: str, *, session: requests.Session | None = None, timeout: float =
     own = session is None
     s = session or _session()
     try:
-        resp = s.get(url, timeout=timeout)
-        resp.raise_for_status()
-        return resp.content
+        with s.get(url, timeout=timeout, stream=True) as resp:
+            resp.raise_for_status()
+            data = bytearray()
+            for chunk in resp.iter_content(1 << 20):
+                data += chunk
+                if len(data) > MAX_FILE_BYTES:
+                    raise too_big(name, len(data))
+            return bytes(data)
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else "?"
         raise CatalogueError(name, f"Gagal mengunduh katalog (HTTP {code}); periksa alamatnya",
@@ -83,10 +90,27 @@ def _looks_like_markup(data: bytes) -> bool:
 
 def _looks_binary(data: bytes) -> bool:
     head = data[:8192]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(data):
         return False
     controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
     return b"\x00" in head or controls > 0.05 * len(head)
+
+
+def _stray_nul_line(data: bytes) -> int | None:
+    """Text with a few NUL bytes (a damaged export), not a binary file: the line of the first."""
+    head = data[:8192]
+    nuls = head.count(0)
+    others = sum(head.count(bytes([b])) for b in range(1, 32) if b not in (9, 10, 13))
+    if 0 < nuls <= 0.01 * len(head) and others <= 0.01 * len(head):
+        return data[: data.index(0)].count(b"\n") + 1
+    return None
+
+
+def too_big(file: str, size: int) -> CatalogueError:
+    return CatalogueError(
+        file, f"Berkas terlalu besar ({size / 1e6:.0f} MB, paling besar {MAX_FILE_BYTES / 1e6:.0f} MB); bagi katalog "
+        "menjadi beberapa berkas",
+        f"The file is too large ({size / 1e6:.0f} MB, at most {MAX_FILE_BYTES / 1e6:.0f} MB); split the catalogue")
 
 
 def _assemble(file: str, sheets: list[SheetData], encoding: str | None = None,
@@ -137,7 +161,13 @@ def read_bytes(data: bytes, file: str, *, csv_sheet: str = URL_SHEET, from_url: 
         raise CatalogueError(
             file, "Berkas ini halaman web (HTML/XML), bukan lembar kerja; buka di Excel lalu simpan sebagai .xlsx",
             "This is a web page (HTML/XML), not a spreadsheet; open it in Excel and save it as .xlsx")
+    if len(data) > MAX_FILE_BYTES:
+        raise too_big(file, len(data))
     if _looks_binary(data):
+        if (line := _stray_nul_line(data)) is not None:
+            raise CatalogueError(
+                file, f"Berkas rusak: ada karakter NUL di baris {line}; buka di Excel lalu simpan ulang sebagai CSV",
+                f"The file is damaged: a NUL byte on line {line}; open it in Excel and save it again as CSV")
         raise CatalogueError(file, "Berkas ini bukan CSV maupun Excel",
                              "This file is neither a CSV nor an Excel workbook")
     sheet, encoding, delimiter = read_delimited(data, file, csv_sheet)
@@ -160,6 +190,8 @@ def read_catalogue(source: str | os.PathLike, *, session: requests.Session | Non
         return read_bytes(data, name, csv_sheet=URL_SHEET, from_url=True)
     path = Path(source)
     try:
+        if path.is_file() and (size := path.stat().st_size) > MAX_FILE_BYTES:
+            raise too_big(path.name, size)  # before reading it into memory
         data = path.read_bytes()
     except FileNotFoundError:
         raise CatalogueError(path.name, "Berkas tidak ditemukan", "File not found") from None

@@ -134,6 +134,7 @@ def _keep_mask(sheet: SheetData, file: str) -> np.ndarray:
 def _extra_columns(sheet: SheetData, keep: np.ndarray, file: str) -> list[str]:
     """Columns with data but no header (cells past the header's end, blank header cells)."""
     out = []
+    seen: list[str] = []
     cells = sheet.head.cells
     for j in range(sheet.table.num_columns):
         if j < len(cells) and cells[j] and cells[j].strip():
@@ -142,8 +143,10 @@ def _extra_columns(sheet: SheetData, keep: np.ndarray, file: str) -> list[str]:
         if filled.any():
             letter = column_letter(j)
             out.append(f"Kolom {letter} (tanpa judul / no header)")
-            log.warning("%s, sheet %s: column %s has values but no header (rows %s); not read",
-                        file, sheet.name, letter, sheet.rows[filled].tolist()[:10])
+            seen.append(f"{letter} (rows {sheet.rows[filled].tolist()[:5]})")
+    if seen:  # one line, however many columns
+        log.warning("%s, sheet %s: %d column(s) have values but no header; not read: %s%s", file, sheet.name,
+                    len(seen), ", ".join(seen[:10]), " …" if len(seen) > 10 else "")
     return out
 
 

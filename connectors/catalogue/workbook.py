@@ -11,6 +11,9 @@ import datetime as dt
 import io
 import logging
 import math
+import re
+import zipfile
+import zlib
 from decimal import Decimal
 
 import numpy as np
@@ -18,7 +21,7 @@ import python_calamine as calamine
 
 from .headers import find_header, label_header
 from .model import CatalogueError
-from .table import SheetData, strings_table
+from .table import SheetData, column_letter, strings_table
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +75,101 @@ def _library_failure(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
+MAX_UNPACKED_BYTES = 200_000_000
+"""What a workbook may unpack to: a catalogue people edit is a few MB; more is refused before
+any reader allocates it (a decompression bomb, a runaway export)."""
+MAX_RATIO = 100
+"""Unpacked/packed beyond this (and over 20 MB) is a decompression bomb, not a spreadsheet."""
+MAX_CELLS = 20_000_000
+"""A sheet's bounding box (rows × columns) at most; readers allocate all of it."""
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_SCAN_CHUNK = 1 << 20
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """XLSX member path of each sheet name (``xl/worksheets/sheet1.xml`` → ``Produk``)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return {}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out = {}
+    for sheet in book.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+        target = targets.get(sheet.get(rid), "").lstrip("/")
+        out[target if target.startswith("xl/") else f"xl/{target}"] = sheet.get("name", "?")
+    return out
+
+
+def inspect_zip(data: bytes, file: str) -> None:
+    """Refuse, with a message, a workbook that would take unbounded memory to read: one that
+    unpacks to more than MAX_UNPACKED_BYTES (sizes as declared and as actually unpacked), a
+    decompression bomb, or a sheet whose cells span more than MAX_CELLS (one stray cell at
+    XFD1048576 makes a reader allocate seventeen billion)."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise _damaged(file) from None
+    declared = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if declared > MAX_UNPACKED_BYTES or (declared > 20_000_000 and declared > MAX_RATIO * packed):
+        raise _too_big(file, declared)
+    names = _sheet_paths(z)
+    unpacked = 0
+    for info in infos:
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        top = left = 1 << 30
+        bottom = right = 0
+        tail = b""
+        try:
+            with z.open(info) as member:
+                while chunk := member.read(_SCAN_CHUNK):
+                    unpacked += len(chunk)
+                    if unpacked > MAX_UNPACKED_BYTES:
+                        raise _too_big(file, unpacked)
+                    text = tail + chunk
+                    for m in _CELL_REF.finditer(text):
+                        col, row = _column_number(m.group(1)), int(m.group(2))
+                        top, bottom, left, right = min(top, row), max(bottom, row), min(left, col), max(right, col)
+                    tail = text[-64:]
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+            raise _damaged(file) from None
+        if bottom and (bottom - top + 1) * (right - left + 1) > MAX_CELLS:
+            sheet = names.get(info.filename, info.filename)
+            far = f"{column_letter(right - 1)}{bottom}"
+            raise CatalogueError(
+                file,
+                f"Lembar '{sheet}' punya isi jauh di luar tabel (sampai sel {far}); hapus sel itu (Ctrl+End "
+                "menunjukkannya) lalu simpan ulang",
+                f"Sheet '{sheet}' has content far outside the table (as far as cell {far}); delete that cell "
+                "(Ctrl+End shows it) and save again")
+
+
+def _too_big(file: str, size: int) -> CatalogueError:
+    return CatalogueError(
+        file, f"Berkas Excel ini terlalu besar setelah dibuka (lebih dari {MAX_UNPACKED_BYTES / 1e6:.0f} MB); "
+        "simpan ulang hanya lembar produk, atau bagi katalognya",
+        f"The workbook unpacks to more than {MAX_UNPACKED_BYTES / 1e6:.0f} MB ({size / 1e6:.0f} MB found); save only "
+        "the product sheet again, or split the catalogue")
+
+
 def _open(data: bytes, file: str) -> calamine.CalamineWorkbook:
     if data.startswith(OLE_MAGIC) and _ENCRYPTED_STREAM in data[:1 << 16]:
         raise _password(file)
+    if data.startswith(b"PK\x03\x04"):
+        inspect_zip(data, file)
     try:
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except calamine.PasswordError:
@@ -136,6 +231,21 @@ def _sheet(cells: Cells, name: str) -> SheetData | None:
     return SheetData(name, head, rows[: header_end + 1], table, numbers, fills)
 
 
+def _refuse_hidden_products(data: bytes, file: str, hidden: list[str]) -> None:
+    """No visible sheet has products but a hidden one does: say so (else: no header, as usual)."""
+    wb = _open(data, file)
+    try:
+        with_products = [n for n in hidden if _sheet(_load(wb, n, file), n) is not None]
+    finally:
+        wb.close()
+    if with_products:
+        names = ", ".join(f"'{n}'" for n in with_products)
+        raise CatalogueError(
+            file, f"Lembar produk {names} disembunyikan; tampilkan lagi (klik kanan tab lembar > Unhide / Tampilkan) "
+            "lalu simpan",
+            f"The product sheet {names} is hidden; unhide it (right-click a sheet tab > Unhide) and save again")
+
+
 def read_workbook(data: bytes, file: str) -> list[SheetData]:
     """Every visible sheet of a workbook that has a header row, in workbook order."""
     wb = _open(data, file)
@@ -151,6 +261,8 @@ def read_workbook(data: bytes, file: str) -> list[SheetData]:
         wb.close()
     if hidden:
         log.info("%s: hidden sheet(s) not read: %s", file, ", ".join(hidden))
+    if hidden and not found:
+        _refuse_hidden_products(data, file, hidden)
     if without and found:
         log.info("%s: sheet(s) without a product header not read: %s", file, ", ".join(without))
     return found
