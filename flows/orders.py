@@ -47,6 +47,7 @@ from connectors.sheets import write_csv, write_xlsx
 from flows.artifacts import ORDER_ROWS, order_change, orders_changes_table
 from flows.limits import PacedWrites
 from flows.params import backfill_run_name, orders_run_name
+from flows.locks import lock_owner, shop_locks
 from flows.runtime import Runtime
 from flows.stock import desired_stock
 
@@ -520,7 +521,30 @@ def backfill_shop_orders(rt: Runtime, shop_id: int, start: int, end: int) -> dic
 @task(name="write-order-sheets", cache_policy=NO_CACHE,
       description="Rewrite the order sheets of the months touched, per group.")
 def write_order_sheets_task(rt: Runtime, months: list[str]) -> list[str]:
-    return [str(p) for p in write_order_sheets(rt, set(months))]
+    return [str(p) for p in write_pending_sheets(rt, set(months))]
+
+
+SHEETS_CURSOR = "order-sheets"
+"""UNIX time up to which every stored order change is in the order sheets."""
+
+
+def write_pending_sheets(rt: Runtime, months: set[str] = frozenset()) -> list[Path]:
+    """Rewrite the sheets of ``months`` and of every month holding an order stored or changed
+    since the sheets were last completely written. A run killed between storing orders and
+    writing their sheets leaves them pending, so the next run writes them: every stored order
+    reaches its sheet."""
+    from sqlalchemy import select
+
+    from connectors.state.models import Order as OrderRow
+
+    mark = datetime.now(WIB)  # changes from now on are the next run's
+    since = datetime.fromtimestamp(rt.store.cursor(SHEETS_CURSOR) or 0, WIB)
+    with rt.store.session() as s:
+        pending = {month_of(t) for t in s.scalars(select(OrderRow.create_time).where(OrderRow.updated_at > since))}
+    months = set(months) | pending
+    paths = write_order_sheets(rt, months) if months else []
+    rt.store.set_cursor(SHEETS_CURSOR, int(mark.timestamp()))
+    return paths
 
 
 def _log_shop(result: dict) -> None:
@@ -553,7 +577,7 @@ def _run_shops(rt: Runtime, flow_name: str, artifact_key: str, submit: Callable[
                 summary["errors"][str(shop)] = f"{type(err).__name__}: {err}"
         months = sorted({m for r in summary["shops"].values() for m in r["months"]})
         summary["months"] = months
-        summary["sheets"] = write_order_sheets_task(rt, months) if months else []
+        summary["sheets"] = write_order_sheets_task(rt, months)
         summary["sheets_dir"] = str(rt.config.output_dir / ORDERS_DIR)
         summary["groups"] = group_rows(rt, summary)
         summary["totals"] = _totals(summary)
@@ -625,9 +649,10 @@ def pull_orders(config_path: str) -> dict:
         now = int(time.time())  # one cut-off for every shop
         lookback_s = int(rt.config.orders.lookback_hours * 3600)
         first_run_s = int(rt.config.orders.first_run_days * 86400)
-        return _run_shops(rt, "pull-orders", "orders-summary",
-                          lambda shop: pull_shop_orders.submit(rt, shop, now=now, lookback_s=lookback_s,
-                                                               first_run_s=first_run_s), now=now)
+        with shop_locks(rt.store, rt.shops(), owner=lock_owner("pull-orders")):  # one run per shop at a time
+            return _run_shops(rt, "pull-orders", "orders-summary",
+                              lambda shop: pull_shop_orders.submit(rt, shop, now=now, lookback_s=lookback_s,
+                                                                   first_run_s=first_run_s), now=now)
     finally:
         rt.close()
 
@@ -647,9 +672,10 @@ def backfill_orders(config_path: str, start: date, end: date) -> dict:
     lo, hi = day_bounds(start, end)
     rt = Runtime.open(config_path)
     try:
-        return _run_shops(rt, "backfill-orders", "orders-backfill-summary",
-                          lambda shop: backfill_shop_orders.submit(rt, shop, lo, hi),
-                          start=start.isoformat(), end=end.isoformat(), window=[lo, hi])
+        with shop_locks(rt.store, rt.shops(), owner=lock_owner("backfill-orders")):
+            return _run_shops(rt, "backfill-orders", "orders-backfill-summary",
+                              lambda shop: backfill_shop_orders.submit(rt, shop, lo, hi),
+                              start=start.isoformat(), end=end.isoformat(), window=[lo, hi])
     finally:
         rt.close()
 

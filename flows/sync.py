@@ -9,6 +9,7 @@ absolute and safe to repeat.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from connectors.state.models import Snapshot
 from flows.artifacts import SyncProgress, rejects_markdown
 from flows.intake import GroupIntake, intake_group, load_categories
 from flows.limits import PacedWrites
+from flows.locks import lock_owner, shop_locks
 from flows.orders import retry_transient
 from flows.params import GroupId, sync_run_name
 from flows.runtime import Runtime
@@ -126,13 +128,10 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
     if not dry_run:
         # Know every sale up to now before computing stock (a push must not undo one not pulled
         # yet), and settle stored stock to what the marketplace already shows for them.
-        from flows.orders import pull_orders_for_shop, write_order_sheets
+        from flows.orders import pull_orders_for_shop
 
-        pulled = pull_orders_for_shop(rt, shop_id, correct=True,
-                                      lookback_s=int(cfg.orders.lookback_hours * 3600),
-                                      first_run_s=int(cfg.orders.first_run_days * 86400))
-        if pulled["months"]:
-            write_order_sheets(rt, set(pulled["months"]))
+        pull_orders_for_shop(rt, shop_id, correct=True, lookback_s=int(cfg.orders.lookback_hours * 3600),
+                             first_run_s=int(cfg.orders.first_run_days * 86400))
 
     known = store.listing_rows(shop_id)
     if reconcile or not any(k["group_id"] in group_ids for k in known):
@@ -320,44 +319,52 @@ def sync_catalogues(config_path: str, groups: list[GroupId] | None = None, dry_r
         for intake in intakes.values():
             if not isinstance(intake, Exception):
                 by_shop.setdefault(intake.group.shop_id, []).append(intake)
-        plan_futures = {shop: plan_shop_task.submit(rt, shop, its, accept_shrink=accept_shrink,
-                                                    reconcile=reconcile, dry_run=dry_run)
-                        for shop, its in by_shop.items()}
-        works: dict[int, ShopWork] = {}
-        shop_errors: dict[int, str] = {}  # a shop that failed (after its retries) doesn't stop the others
-        for shop, f in plan_futures.items():
-            try:
-                works[shop] = f.result()
-            except Exception as err:
-                shop_errors[shop] = reason(err)
-                log.error("shop %s: planning failed: %s", shop, shop_errors[shop])
-        progress.planned(0 if dry_run else sum(w.plan.writes for w in works.values()))
-
-        applied: dict[tuple[int, str], dict] = {}
-        if dry_run:
-            create_markdown_artifact(key="sync-plan", markdown="\n\n".join(w.plan.to_markdown() for w in works.values()),
-                                     description="The plan of a dry run: nothing was written.")
-        else:
-            for w in works.values():
+        # One run at a time per shop, from planning to the last write (a dry run writes nothing).
+        locks = shop_locks(store, set(by_shop), owner=lock_owner("sync-catalogues")) if not dry_run and by_shop \
+            else nullcontext()
+        with locks:
+            plan_futures = {shop: plan_shop_task.submit(rt, shop, its, accept_shrink=accept_shrink,
+                                                        reconcile=reconcile, dry_run=dry_run)
+                            for shop, its in by_shop.items()}
+            works: dict[int, ShopWork] = {}
+            shop_errors: dict[int, str] = {}  # a shop that failed (after its retries) doesn't stop the others
+            for shop, f in plan_futures.items():
                 try:
-                    for gid, (snap, same) in w.snapshots.items():
-                        if same is None:
-                            store.add_snapshot(**snap, accepted=gid not in w.held_groups)
-                        elif not same.accepted and gid not in w.held_groups:
-                            store.accept_snapshot(same.id)  # an operator accepted the shrink
-                    for kind in KINDS:
-                        rows = getattr(w.plan, kind)
-                        if rows:
-                            applied[(w.shop_id, kind)] = apply_kind(rt, w.shop_id, kind, rows, progress=progress)
-                    # Catalogue-side facts that need no marketplace write, where they changed.
-                    known = {k["sku"]: k for k in w.known}
-                    store.update_listings([dict(shop_id=w.shop_id, sku=d["sku"], recorded_stock=d["recorded_stock"],
-                                                in_catalogue=True) for d in w.desired
-                                           if d["sku"] in known and (known[d["sku"]]["recorded_stock"] != d["recorded_stock"]
-                                                                     or not known[d["sku"]]["in_catalogue"])])
+                    works[shop] = f.result()
                 except Exception as err:
-                    shop_errors[w.shop_id] = reason(err)
-                    log.error("shop %s: writes stopped: %s", w.shop_id, shop_errors[w.shop_id])
+                    shop_errors[shop] = reason(err)
+                    log.error("shop %s: planning failed: %s", shop, shop_errors[shop])
+            progress.planned(0 if dry_run else sum(w.plan.writes for w in works.values()))
+            if not dry_run:  # orders the plans pulled reach their sheets (once, not per shop thread)
+                from flows.orders import write_pending_sheets
+
+                write_pending_sheets(rt)
+
+            applied: dict[tuple[int, str], dict] = {}
+            if dry_run:
+                create_markdown_artifact(key="sync-plan", markdown="\n\n".join(w.plan.to_markdown() for w in works.values()),
+                                         description="The plan of a dry run: nothing was written.")
+            else:
+                for w in works.values():
+                    try:
+                        for gid, (snap, same) in w.snapshots.items():
+                            if same is None:
+                                store.add_snapshot(**snap, accepted=gid not in w.held_groups)
+                            elif not same.accepted and gid not in w.held_groups:
+                                store.accept_snapshot(same.id)  # an operator accepted the shrink
+                        for kind in KINDS:
+                            rows = getattr(w.plan, kind)
+                            if rows:
+                                applied[(w.shop_id, kind)] = apply_kind(rt, w.shop_id, kind, rows, progress=progress)
+                        # Catalogue-side facts that need no marketplace write, where they changed.
+                        known = {k["sku"]: k for k in w.known}
+                        store.update_listings([dict(shop_id=w.shop_id, sku=d["sku"], recorded_stock=d["recorded_stock"],
+                                                    in_catalogue=True) for d in w.desired
+                                               if d["sku"] in known and (known[d["sku"]]["recorded_stock"] != d["recorded_stock"]
+                                                                         or not known[d["sku"]]["in_catalogue"])])
+                    except Exception as err:
+                        shop_errors[w.shop_id] = reason(err)
+                        log.error("shop %s: writes stopped: %s", w.shop_id, shop_errors[w.shop_id])
 
         summary_rows = _summary_rows(intakes, works, applied, shop_errors)
         problems = [f"{r['group']}: {r['error']}" for r in summary_rows if r.get("error") and r["rows_in"] == 0

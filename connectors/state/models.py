@@ -10,6 +10,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
+STOCK_UNKNOWN = -1
+"""``Listing.stock`` when the marketplace's figure changed without the pipeline (a cancel)."""
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -76,7 +80,9 @@ class Listing(Base):
     name: Mapped[str] = mapped_column(String(70))
     category_id: Mapped[int] = mapped_column(Integer)
     price: Mapped[int] = mapped_column(BigInteger)
-    stock: Mapped[int] = mapped_column(Integer)  # the stock last pushed and confirmed
+    # The stock last pushed and confirmed; STOCK_UNKNOWN (-1) once a cancel made the marketplace
+    # give units back by itself, until the next correction reads its figure again.
+    stock: Mapped[int] = mapped_column(Integer)
     recorded_stock: Mapped[int] = mapped_column(Integer)  # what the catalogue said
     min_order: Mapped[int] = mapped_column(Integer, default=1)
     weight_g: Mapped[float] = mapped_column(Float)
@@ -150,6 +156,21 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="RUNNING")
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Lock(Base):
+    """A lease on a named resource (``shop:<id>``): one run at a time writes to a shop.
+
+    Held while ``expires_at`` is in the future; the holder renews it (heartbeat), so a holder
+    that crashed loses it when the lease runs out (see :mod:`flows.locks`)."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))  # this holding, so a stale holder never frees a newer one
+    owner: Mapped[str] = mapped_column(String(200))  # who, for the message the next run shows
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.order_id)

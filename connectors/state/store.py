@@ -11,16 +11,28 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.state.models import Base, Cursor, Group, Listing, Order, OrderItem, Run, Snapshot, utcnow
+from connectors.state.models import (
+    STOCK_UNKNOWN,
+    Base,
+    Cursor,
+    Group,
+    Listing,
+    Lock,
+    Order,
+    OrderItem,
+    Run,
+    Snapshot,
+    utcnow,
+)
 
 log = logging.getLogger("lapak.state")
 
@@ -148,16 +160,28 @@ class StateStore:
     # ---- orders -------------------------------------------------------------------------------
 
     def upsert_orders(self, orders: list[dict], items: list[dict]) -> tuple[int, int]:
-        """Store orders by ``order_id`` (items replaced with the order). Returns (new, changed)."""
+        """Store orders by ``order_id`` (items replaced with the order). Returns (new, changed).
+
+        An order stored as live that is now cancelled gave its units back on the marketplace by
+        itself: its listings' ``stock`` becomes ``STOCK_UNKNOWN`` in the same transaction, so the
+        next stock correction reads the marketplace's figure again (also after a crash)."""
         if not orders:
             return 0, 0
         ids = [o["order_id"] for o in orders]
         with self.session() as s:
-            known = dict(s.execute(select(Order.order_id, Order.update_time).where(Order.order_id.in_(ids))).all())
+            rows = s.execute(select(Order.order_id, Order.update_time, Order.status, Order.updated_at)
+                             .where(Order.order_id.in_(ids))).all()
+            known = {r.order_id: r for r in rows}
             new = sum(1 for o in orders if o["order_id"] not in known)
-            changed = sum(1 for o in orders if o["order_id"] in known and known[o["order_id"]] != o["update_time"])
+            changed = sum(1 for o in orders if o["order_id"] in known and known[o["order_id"]].update_time != o["update_time"])
+            gave_back = {o["order_id"]: o["shop_id"] for o in orders if o["order_id"] in known
+                         and known[o["order_id"]].status not in CANCELLED and o["status"] in CANCELLED}
+            now = utcnow()
             for o in orders:
-                o.setdefault("updated_at", utcnow())
+                # ``updated_at`` is when the stored order last changed, not when it was last read again.
+                k = known.get(o["order_id"])
+                same = k is not None and (k.status, k.update_time) == (o["status"], o["update_time"])
+                o.setdefault("updated_at", k.updated_at if same else now)
             self._upsert(s, Order, orders, ["order_id"])
             s.query(OrderItem).filter(OrderItem.order_id.in_(ids)).delete(synchronize_session=False)
             if items:
@@ -166,6 +190,9 @@ class StateStore:
             skus = {(o["shop_id"], i["sku"]) for o in orders for i in items if i["order_id"] == o["order_id"]}
             for shop_id, sku in skus:
                 s.execute(update(Listing).where(Listing.shop_id == shop_id, Listing.sku == sku).values(has_orders=True))
+            for shop_id, sku in {(gave_back[i["order_id"]], i["sku"]) for i in items if i["order_id"] in gave_back}:
+                s.execute(update(Listing).where(Listing.shop_id == shop_id, Listing.sku == sku)
+                          .values(stock=STOCK_UNKNOWN))
         return new, changed
 
     def order_states(self, order_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
@@ -185,7 +212,10 @@ class StateStore:
             return list(s.scalars(q))
 
     def units_sold(self, shop_id: int, since: dict[str, int]) -> dict[str, int]:
-        """Units in non-cancelled orders per SKU, counting orders created after ``since[sku]`` (UNIX s)."""
+        """Units in non-cancelled orders per SKU, counting orders created at or after ``since[sku]`` (UNIX s).
+
+        An order's ``create_time`` has whole seconds: one created in the same second as the count
+        may have come after it, so it counts as sold (the stock pushed errs low, never high)."""
         if not since:
             return {}
         with self.session() as s:
@@ -195,7 +225,7 @@ class StateStore:
                  .group_by(OrderItem.sku, Order.create_time))
             sold: dict[str, int] = {}
             for sku, created, qty in s.execute(q):
-                if created > since[sku]:
+                if created >= since[sku]:
                     sold[sku] = sold.get(sku, 0) + int(qty)
             return sold
 
@@ -216,6 +246,13 @@ class StateStore:
                                     .order_by(OrderItem.order_id, OrderItem.line)):
                     items.setdefault(it.order_id, []).append(it)
             return [(o, items.get(o.order_id, [])) for o in orders]
+
+    def order_times_changed_since(self, since: datetime) -> list[tuple[int, int]]:
+        """``(shop_id, create_time)`` of every order stored or changed at or after ``since``
+        (e.g. to find the order-sheet months a crashed run left unwritten)."""
+        with self.session() as s:
+            q = select(Order.shop_id, Order.create_time).where(Order.updated_at >= since)
+            return [(int(shop), int(t)) for shop, t in s.execute(q)]
 
     def count_orders(self) -> int:
         with self.session() as s:
@@ -243,6 +280,45 @@ class StateStore:
         with self.session() as s:
             s.execute(update(Run).where(Run.id == run_id).values(status=status, summary=summary,
                                                                  finished_at=datetime.now(timezone.utc)))
+
+    # ---- locks (leases; see flows/locks.py) ---------------------------------------------------
+
+    def try_lock(self, name: str, token: str, owner: str, lease_s: float) -> dict | None:
+        """Take lock ``name`` for ``token`` when it is free or its lease has run out (one atomic
+        upsert on SQLite and PostgreSQL alike). ``None`` when taken; else who holds it
+        (``owner``, ``acquired_at``, ``expires_at``)."""
+        now = utcnow()
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(Lock).values(name=name, token=token, owner=owner[:200], acquired_at=now,
+                                           expires_at=now + timedelta(seconds=lease_s))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"], where=Lock.__table__.c.expires_at < now,
+            set_={c: stmt.excluded[c] for c in ("token", "owner", "acquired_at", "expires_at")})
+        with self.session() as s:
+            s.execute(stmt)
+            held = s.execute(select(Lock.token, Lock.owner, Lock.acquired_at, Lock.expires_at)
+                             .where(Lock.name == name)).one()
+        if held.token == token:
+            return None
+        return {"owner": held.owner, "acquired_at": held.acquired_at, "expires_at": held.expires_at}
+
+    def renew_lock(self, name: str, token: str, lease_s: float) -> bool:
+        """Extend the lease of a lock this ``token`` holds; ``False`` when it no longer does."""
+        with self.session() as s:
+            res = s.execute(update(Lock).where(Lock.name == name, Lock.token == token)
+                            .values(expires_at=utcnow() + timedelta(seconds=lease_s)))
+            return res.rowcount == 1
+
+    def release_lock(self, name: str, token: str) -> None:
+        """Free a lock this ``token`` holds (a lock taken over by another run is left alone)."""
+        with self.session() as s:
+            s.execute(delete(Lock).where(Lock.name == name, Lock.token == token))
+
+    def lock_holder(self, name: str) -> dict | None:
+        """Who holds lock ``name`` (``owner``, ``acquired_at``, ``expires_at``), expired or not; ``None`` if free."""
+        with self.session() as s:
+            row = s.execute(select(Lock.owner, Lock.acquired_at, Lock.expires_at).where(Lock.name == name)).first()
+        return dict(row._mapping) if row else None
 
     def runs(self, flow: str | None = None) -> list[Run]:
         with self.session() as s:
