@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench chaos install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/connector.py
 	$(BIN)/python bench/sync.py
+
+# The full chaos suite (200 seeded cycles of faults, kills and checks; a few minutes).
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py --cycles 200 --seed 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
