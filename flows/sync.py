@@ -167,6 +167,11 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
     labels = {g.id: g.village or g.name for g in rt.config.groups}
     desired_skus = {d["sku"] for d in desired}
     taken = taken_names([k for k in known if k["sku"] not in desired_skus], labels)
+    # A product with an order keeps its name on the marketplace (a rename is refused): that name
+    # stays in use, so no other product may be given it (it would be refused on every run).
+    wanted = {d["sku"]: d["name"] for d in desired}
+    taken.update({k["name"].casefold(): k["sku"] for k in known
+                  if k["sku"] in wanted and k.get("has_orders") and k["name"] != wanted[k["sku"]]})
     desired = unique_names(desired, labels, taken)
     work.plan = plan_shop(shop_id, desired, known, {d["sku"]: d["stock_to_push"] for d in desired},
                           managed_groups=group_ids, hold_deactivation=set(work.held_groups))

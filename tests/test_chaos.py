@@ -229,3 +229,41 @@ def test_a_suffixed_name_that_is_itself_taken_is_numbered():
 
 def test_renames_are_applied_before_creates():
     assert KINDS.index("edits") < KINDS.index("creates")
+
+
+def test_a_name_kept_by_a_product_with_an_order_is_not_given_to_another(tmp_path, monkeypatch):
+    """Found by the chaos suite: a product with an order keeps its name on the marketplace even
+    when its catalogue renames it, so a new product must not be planned under that name (the
+    marketplace would refuse it on every run, and it would never be listed)."""
+    from connectors.sandbox import running_sandbox
+
+    chaos = load_chaos()
+    head = "No;Nama Produk;Kategori;Harga;Stok;Berat;Foto 1;Kode\r\n"
+
+    def row(n: int, name: str, code: str) -> str:
+        return f"{n};{name};Keripik;Rp 15.000;20;250 gr;https://img.example/{code}.jpg;{code}\r\n"
+
+    with running_sandbox(tmp_path / "sandbox", rate_limit=None) as market:
+        (tmp_path / "satu.csv").write_text(head + row(1, "Keripik Talas", "K-1"), encoding="utf-8")
+        (tmp_path / "dua.csv").write_text(head + row(1, "Keripik Talas", "D-1"), encoding="utf-8")
+        lines = ["[marketplace]", f'api_url = "{market.url}"', f'auth_url = "{market.url}"', f"fs_id = {market.fs_id}",
+                 f'client_id = "{market.client_id}"', "rate_limit_per_second = 1000"]
+        for gid in ("satu", "dua"):
+            lines += ["[[groups]]", f'id = "{gid}"', f'name = "KWT {gid}"', f'village = "Desa {gid.title()}"',
+                      "shop_id = 479574", f'catalogue = "{gid}.csv"']
+        cfg = tmp_path / "lapak.toml"
+        cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
+
+        chaos.run_op("sync", cfg)
+        first = {p["sku"].split("-")[0]: p for p in market.admin.products(479574)}
+        assert first["SATU"]["name"] == "Keripik Talas - Desa Satu"
+        market.admin.place_order(479574, [{"sku": first["SATU"]["sku"], "quantity": 1}])
+        time.sleep(1.1)  # the new catalogue is recorded after the sale
+        (tmp_path / "satu.csv").write_text(head + row(1, "Keripik Talas Pedas", "K-1") + row(2, "Keripik Talas", "K-2"),
+                                           encoding="utf-8")
+        chaos.run_op("sync", cfg)
+        names = sorted(p["name"] for p in market.admin.products(479574))
+        again = chaos.run_op("sync", cfg)
+    assert names == ["Keripik Talas - Desa Dua", "Keripik Talas - Desa Satu", "Keripik Talas - Desa Satu 2"], names
+    assert again["planned_writes"] == 0
