@@ -452,7 +452,7 @@ class World:
         from flows.intake import GroupIntake, intake_catalogue
         from flows.sync import desired_rows
         from schemas.categories import DEFAULT_CATEGORIES, CategoryIndex
-        from schemas.plan import unique_names
+        from schemas.plan import taken_names, unique_names
 
         cats = CategoryIndex(DEFAULT_CATEGORIES, {})
         labels = {g.id: g.village or g.name for g in self.groups}
@@ -478,14 +478,21 @@ class World:
                     r["stock"] = max(0, r["recorded_stock"] - sold - self.buffer)
                     rows.append(r)
             wanted = {r["sku"]: r["name"] for r in rows}
-            # Names in use that no row can have: products no catalogue lists, and a product with
-            # an order whose name changed in its catalogue (the marketplace keeps its name).
-            taken = {p["name"].casefold(): p["sku"] for p in self.sb.admin.products(shop)
-                     if p["sku"] not in wanted or (p["has_order"] and p["name"] != wanted[p["sku"]])}
+            market = self.sb.admin.products(shop)
+            # Names in use that no row can have: products no catalogue lists (by the plan's own
+            # rule, schemas.plan.taken_names), and a product with an order whose name changed in
+            # its catalogue (the marketplace keeps its name).
+            others = [dict(p, group_id=self.group_of(p["sku"])) for p in market if p["sku"] not in wanted]
+            taken = taken_names(others, labels)
+            taken.update({p["name"].casefold(): p["sku"] for p in market
+                          if p["sku"] in wanted and p["has_order"] and p["name"] != wanted[p["sku"]]})
             skus = set(wanted)
             out[shop] = {r["sku"]: r for r in unique_names(rows, labels, taken)}
             self.all_skus |= skus
         return out
+
+    def group_of(self, sku: str) -> str:
+        return next((g.id for g in self.groups if sku.startswith(_prefix(g.id))), "")
 
     # ---- changes people make ---------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ cell, numbers stay numbers. Headers people read are Indonesian with English besi
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -207,6 +209,18 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
     return path
 
 
+def replace_atomically(path: Path, write: Any) -> Path:
+    """``write(tmp)`` next to ``path``, then rename over it: a group opening its report never
+    sees half a file, and two runs writing it at once never mix (one temporary file each)."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 # --------------------------------------------------------------------------- rejects report
 
 def rejects_frame(rejects: Iterable[Any]) -> pd.DataFrame:
@@ -354,7 +368,7 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
     xlsx_path, csv_path = folder / f"{group_id}.xlsx", folder / f"{group_id}.csv"
 
     table = _problem_table(problems, group_id)
-    write_csv(csv_path, table)
+    replace_atomically(csv_path, lambda tmp: write_csv(tmp, table))
 
     grids = grids or {}
     taken = {SUMMARY_SHEET, PROBLEMS_SHEET}  # a group's own sheet name must not take ours
@@ -366,7 +380,7 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
         header_row = (header_rows or {}).get(sheet) or _guess_header_row(grid)
         _annotated_sheet(wb, titles[sheet], grid, notes[notes["sheet"] == sheet], int(header_row))
     _table_sheet(wb, PROBLEMS_SHEET, table)
-    wb.save(xlsx_path)
+    replace_atomically(xlsx_path, wb.save)
     return xlsx_path, csv_path
 
 

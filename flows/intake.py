@@ -149,7 +149,7 @@ def intake_flow(config_path: str, groups: list[str] | None = None) -> list[dict]
     for g in chosen:
         try:
             rows.append(futures[g.id].result().summary())
-        except CatalogueError as err:
+        except Exception as err:  # one group's failure never stops the others
             rows.append({"group": g.id, "name": g.name, "file": g.catalogue, "rows_in": 0, "listings": 0,
                          "rejected": 0, "warnings": 0, "report": "", "error": str(err)})
     create_table_artifact(key="intake-summary", table=rows,

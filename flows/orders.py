@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections import Counter, defaultdict
@@ -422,12 +421,11 @@ def order_sheet(lines: pd.DataFrame, *, with_shop: bool = False) -> pd.DataFrame
 
 
 def _replace(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Write next to ``path``, then rename over it: a reader never sees half a file."""
+    """Write next to ``path``, then rename over it (one temporary file per writer)."""
+    from connectors.sheets import replace_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
+    return replace_atomically(path, write)
 
 
 def write_order_sheets(rt: Runtime, months: set[str] | None = None) -> list[Path]:
