@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ import pytest
 import requests
 
 from tests.conftest import SAMPLES
+from tests.test_secrets import Leaks
 
 pytestmark = pytest.mark.slow
 
@@ -364,6 +366,14 @@ def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefe
              why=lambda: f"received {webhook.received}")
     assert all(failed.name in text for text in webhook.received)
     assert "jember-pandan-sari" in webhook.received[0] and f"/runs/flow-run/{failed.id}" in webhook.received[0]
+
+    # What serve printed while it ran these flows holds neither the secret nor a token.
+    leaks = Leaks(market.client_secret, market.client_id)
+    assert "sync · 4 groups" in tail(serving.log, 10_000_000)  # it does hold the runs' logs
+    leaks.scan_file(serving.log)
+    with sqlite3.connect(market.data_dir / "sandbox.db") as db:
+        token_hashes = {h for (h,) in db.execute("SELECT token_hash FROM tokens")}
+    assert token_hashes and leaks.found(token_hashes) == []
 
 
 def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect_api, tmp_path, monkeypatch):

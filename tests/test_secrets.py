@@ -7,8 +7,8 @@ secret, for the Basic credentials made from it and for every bearer token the ma
 issued: stdout, stderr, files written (reports, order sheets, caches, the state database, the
 sandbox's log and database), what the Prefect API holds (flow and task runs, logs, artifacts)
 and the Prefect server's own database, plus the texts and reprs of the errors and objects a
-failed call leaves in a Python process. ``lapak demo`` is left out (a temporary Prefect server
-of its own makes it too slow for the suite); it runs the same flows.
+failed call leaves in a Python process. ``lapak demo`` is scanned in ``tests/test_demo.py``
+(its own sandbox, its own secret) and ``lapak serve``'s output in ``tests/test_operations.py``.
 """
 
 from __future__ import annotations

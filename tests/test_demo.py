@@ -1,0 +1,69 @@
+"""``lapak demo``, as a newcomer runs it: the whole pipeline on the sample groups, end to end.
+
+It runs as a subprocess against the session's Prefect server (so it does not start one of its
+own) and keeps its working folder, which is then checked: what it printed, the files a group
+and a facilitator would open, and that the marketplace's secret and tokens appear nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from connectors.sandbox.settings import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tests.test_secrets import Leaks
+
+ROOT = Path(__file__).resolve().parent.parent
+LAPAK = [sys.executable, "-c", "import sys; from flows.cli import main; sys.exit(main())"]
+
+
+def test_demo_lists_the_samples_pulls_orders_and_leaks_nothing(prefect_server, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAPAK_", "PREFECT_"))}
+    env.update(PYTHONPATH=str(ROOT), PREFECT_API_URL=PREFECT_API_URL.value(),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_HOME=str(tmp_path / "prefect-home"))
+    work = tmp_path / "demo"
+    proc = subprocess.run([*LAPAK, "demo", "--keep", str(work)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=240)
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    # What it says happened.
+    assert "48 products listed from 4 village groups; 19 catalogue rows sent back to be fixed." in out
+    assert "3 orders pulled (2 kept, 1 cancelled)" in out
+    assert re.search(r"^\s+0 marketplace writes\.$", out, re.M), out
+    stock_lines = [line for line in out.splitlines() if re.search(r"catalogue\s+\d+\s+pushed", line)]
+    assert len(stock_lines) == 5 and all(line.rstrip().endswith(" ok") for line in stock_lines), stock_lines
+
+    # What the groups and the facilitators open.
+    samples = work / "samples"
+    reports = sorted((samples / "out" / "rejects").glob("*.xlsx"))
+    assert len(reports) == 4, reports
+    sheets = sorted((samples / "out" / "orders").rglob("*.xlsx"))
+    assert sheets, "no order sheet was written"
+    written = []
+    for path in sheets:
+        for ws in load_workbook(path, read_only=True).worksheets:
+            written += [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    invoices = set(re.findall(r"INV/[0-9A-Z/]+", out))
+    assert len(invoices) == 3 and all(any(inv in cell for cell in written) for inv in invoices), invoices
+
+    # Nothing secret in what it printed or left behind.
+    leaks = Leaks(DEFAULT_CLIENT_SECRET, DEFAULT_CLIENT_ID)
+    leaks.scan("lapak demo stdout", out)
+    leaks.scan("lapak demo stderr", proc.stderr)
+    sandbox_db = next(work.rglob("sandbox.db"))
+    with sqlite3.connect(sandbox_db) as db:
+        token_hashes = {h for (h,) in db.execute("SELECT token_hash FROM tokens")}
+    assert token_hashes
+    for path in sorted(p for p in work.rglob("*") if p.is_file() and p != sandbox_db):
+        leaks.scan_file(path)
+    found = leaks.found(token_hashes)
+    assert found == [], "\n".join(found[:20])
