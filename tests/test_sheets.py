@@ -104,8 +104,10 @@ def test_xlsx_hostile_text_reads_back_as_literal_string_cells(tmp_path, hostile_
     ws = openpyxl.load_workbook(path)["Pesanan"]
     names = [ws.cell(row=r, column=1) for r in range(2, len(hostile_frame) + 2)]
     # XML hands a bare CR back as LF; the text stays inert either way
-    assert [c.value for c in names] == ["'" + v.replace("\r", "\n") for v in HOSTILE] + [HARMLESS_MULTILINE]
+    assert [c.value for c in names] == [v.replace("\r", "\n") for v in HOSTILE] + [HARMLESS_MULTILINE]
     assert {c.data_type for c in names} == {"s"}
+    # Shown as written, kept as text when edited: Excel's quote prefix (not a visible apostrophe).
+    assert [c.quotePrefix for c in names] == [True] * len(HOSTILE) + [False]
     assert "<f>" not in _sheet_xml(path, 1), "no formula element may be written"
 
 
@@ -198,10 +200,11 @@ def test_rejects_report_keeps_a_hostile_value_as_written_inert(tmp_path, rejects
     xlsx, csv_path = write_rejects_report(tmp_path, "g1", rejects, {"Produk": GRID}, {"Produk": 3})
     wb = openpyxl.load_workbook(xlsx)
     hostile = GRID.iloc[5, 0]
-    assert wb["Produk"]["A6"].value == "'" + hostile and wb["Produk"]["A6"].data_type == "s"
+    cell = wb["Produk"]["A6"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (hostile, "s", True)
     problems = wb[PROBLEMS_SHEET]
-    values = [c.value for c in problems["F"]]
-    assert "'" + hostile in values and "'-3" in values
+    shown = {c.value: c.quotePrefix for c in problems["F"]}
+    assert shown[hostile] is True and shown["-3"] is True
     for i in range(1, len(wb.sheetnames) + 1):
         assert "<f>" not in _sheet_xml(xlsx, i)
     with csv_path.open(encoding="utf-8-sig", newline="") as f:
