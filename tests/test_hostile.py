@@ -78,6 +78,7 @@ EXPECT: dict[str, tuple] = {
     "hostile_sheet_names.xlsx": ("rows", 3, 1, [(3, "Harga", "nego", "not a number")]),
     "longest_cells.xlsx": ("rows", 1, 0, [(2, "Nama Produk", "Keripik XXXX", "at most 70")]),
     "decompression_bomb.xlsx": ("error", "unpacks to more than"),
+    "forged_size_bomb.xlsx": ("error", "The workbook is damaged"),
     "fifty_megabytes.csv": ("rows", None, None, []),
 }
 
@@ -120,8 +121,9 @@ def results(tmp_path_factory) -> dict[str, dict]:
     """Every corpus file read once, in a fresh capped process; the big CSV last (peak RSS is a high-water mark)."""
     tmp = tmp_path_factory.mktemp("hostile")
     bomb = make_corpus.bomb_xlsx(tmp / "decompression_bomb.xlsx", unpacked_mb=500)
+    forged = make_corpus.forged_size_xlsx(tmp / "forged_size_bomb.xlsx", unpacked_mb=500)
     big = make_corpus.big_csv(tmp / "fifty_megabytes.csv", megabytes=50)
-    files = sorted(FILES.iterdir()) + [bomb, big]
+    files = sorted(FILES.iterdir()) + [bomb, forged, big]
     proc = subprocess.run([sys.executable, "-c", RUNNER, str(MEMORY_CAP), str(tmp / "out"), *map(str, files)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -135,7 +137,7 @@ def results(tmp_path_factory) -> dict[str, dict]:
 
 def test_the_corpus_has_at_least_thirty_hostile_files_and_is_reproducible(tmp_path):
     assert len(list(FILES.iterdir())) >= 30 and set(EXPECT) == {p.name for p in FILES.iterdir()} | {
-        "decompression_bomb.xlsx", "fifty_megabytes.csv"}
+        "decompression_bomb.xlsx", "forged_size_bomb.xlsx", "fifty_megabytes.csv"}
     for name, write in make_corpus.CASES.items():  # the committed files are what the generator makes
         write(tmp_path)
         assert (tmp_path / name).read_bytes() == (FILES / name).read_bytes(), name
@@ -174,6 +176,18 @@ def test_memory_stays_bounded(results):
     assert small < 800, f"peak {small} MB before the 50 MB CSV (the bomb and the far-away cell must be refused unread)"
     big = results["fifty_megabytes.csv"]
     assert big["rows_in"] > 390_000 and big["rss_mb"] < 2_000, big["rss_mb"]
+
+
+def test_a_bomb_under_the_size_cap_is_refused_by_its_compression_ratio(tmp_path):
+    from connectors.catalogue import CatalogueError
+    from flows.intake import intake_catalogue, load_categories
+
+    bomb = make_corpus.bomb_xlsx(tmp_path / "kecil.xlsx", unpacked_mb=60)  # under 200 MB, but ~1000×
+    with pytest.raises(CatalogueError) as refused:
+        intake_catalogue(bomb, "g", load_categories(None))
+    message = str(refused.value)
+    assert message.startswith("kecil.xlsx: The workbook grows from 0.1 MB to 60 MB when unpacked"), message
+    assert "mengembang dari 0,1 MB menjadi 60 MB" in message
 
 
 def test_what_hostile_text_becomes(results):

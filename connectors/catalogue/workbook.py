@@ -123,8 +123,14 @@ def inspect_zip(data: bytes, file: str) -> None:
         raise _damaged(file) from None
     declared = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
-    if declared > MAX_UNPACKED_BYTES or (declared > 20_000_000 and declared > MAX_RATIO * packed):
+    if declared > MAX_UNPACKED_BYTES:
         raise _too_big(file, declared)
+    if declared > 20_000_000 and declared > MAX_RATIO * packed:
+        raise CatalogueError(
+            file, f"Berkas Excel ini mengembang dari {f'{packed / 1e6:.1f}'.replace('.', ',')} MB menjadi {declared / 1e6:.0f} MB saat dibuka "
+            f"({declared // packed}×), tidak wajar untuk katalog; simpan ulang dari Excel hanya lembar produk",
+            f"The workbook grows from {packed / 1e6:.1f} MB to {declared / 1e6:.0f} MB when unpacked "
+            f"({declared // packed}×), which no catalogue does; save only the product sheet again from Excel")
     names = _sheet_paths(z)
     unpacked = 0
     for info in infos:

@@ -1,7 +1,8 @@
 """Writes the hostile-input corpus (tests/hostile/files/): catalogues as people, broken exports
 and attackers produce them. Deterministic: run again and the files come out byte for byte the
-same. The two big ones (a 50 MB CSV, a decompression-bomb XLSX) are made at test time by
-``big_csv`` and ``bomb_xlsx`` instead of being committed.
+same. The big ones (a 50 MB CSV, a decompression-bomb XLSX, a bomb that lies about its size)
+are made at test time by ``big_csv``, ``bomb_xlsx`` and ``forged_size_xlsx`` instead of being
+committed.
 
     .venv/bin/python tests/hostile/make_corpus.py
 """
@@ -12,6 +13,7 @@ import io
 import random
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -313,6 +315,51 @@ def bomb_xlsx(path: Path, unpacked_mb: int = 2_000) -> Path:
                 for _ in range(unpacked_mb * 1_000_000 // len(chunk)):
                     out.write(chunk)
                 out.write(b"</sheetData>" + tail)
+    return path
+
+
+def forged_size_xlsx(path: Path, unpacked_mb: int = 1_000, declared: int = 4_096) -> Path:
+    """An XLSX whose shared strings unpack to ``unpacked_mb`` MB while its ZIP directory declares
+    ``declared`` bytes: a bomb that a check of the declared sizes alone lets through. Written by hand
+    (zipfile will not lie about sizes); made at test time, never committed."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    _sheet(wb.active, [HEADER, *GOOD])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as src:
+        members: dict[str, object] = {i.filename: src.read(i.filename) for i in src.infolist()}
+
+    def shared_strings():
+        yield b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        block = (b"<si><t>" + b"A" * 200 + b"</t></si>") * 4_000
+        for _ in range(unpacked_mb * 1_000_000 // len(block)):
+            yield block
+        yield b"</sst>"
+
+    members["xl/sharedStrings.xml"] = shared_strings()
+    central = []
+    with open(path, "wb") as out:
+        for name, body in members.items():
+            chunks = [body] if isinstance(body, bytes) else body
+            raw, crc, size, packed, offset = name.encode(), 0, 0, 0, out.tell()
+            out.write(b"\0" * (30 + len(raw)))  # the local header, written once the sizes are known
+            deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+            for chunk in chunks:
+                crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+                packed += out.write(deflate.compress(chunk))
+            packed += out.write(deflate.flush())
+            said = declared if name == "xl/sharedStrings.xml" else size
+            end = out.tell()
+            out.seek(offset)
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x5C21, crc, packed, said, len(raw), 0) + raw)
+            out.seek(end)
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x5C21, crc, packed, said,
+                                       len(raw), 0, 0, 0, 0, 0, offset) + raw)
+        start, directory = out.tell(), b"".join(central)
+        out.write(directory)
+        out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), start, 0))
     return path
 
 
