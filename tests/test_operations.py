@@ -427,7 +427,7 @@ def test_a_restart_of_serve_leaves_the_schedules_on(serving, prefect_api):
     assert [len(d.schedules) for d in again.values()] == [1, 1, 0]
 
 
-def test_scale_out_registers_the_deployments_on_a_process_work_pool(serving, prefect_api, config):
+def test_scale_out_runs_the_deployments_on_a_process_work_pool(serving, prefect_api, market, config, tmp_path):
     from prefect.client.schemas.actions import WorkPoolCreate
 
     from flows.serve import build_deployments, register_on_pool
@@ -440,6 +440,29 @@ def test_scale_out_registers_the_deployments_on_a_process_work_pool(serving, pre
     # Workers import the flows from the installed package: nothing to download first.
     assert dep["sync"].entrypoint == "flows.sync.sync_catalogues" and not dep["sync"].pull_steps
     assert [s.schedule.cron for s in dep["orders"].schedules] == ["*/15 * * * *"]
+
+    # From here a worker runs them, as on another machine: `prefect worker start --pool lapak`.
+    serving.stop()
+    with prefect(prefect_api.url) as client:
+        run = run_deployment(client, DEPLOYMENTS["orders"])
+    log = tmp_path / "worker.log"
+    env = clean_env(PREFECT_API_URL=prefect_api.url, PREFECT_HOME=str(tmp_path / "worker-home"),
+                    LAPAK_CLIENT_SECRET=market.client_secret, PREFECT_LOGGING_LEVEL="INFO")
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", "lapak", "--run-once"],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
+                                  start_new_session=True)
+    try:
+        def finished():
+            with prefect(prefect_api.url) as client:
+                now = client.read_flow_run(run.id)
+            return now if now.state is not None and now.state.is_final() else None
+
+        done = wait_for("the worker running the order pull", finished, timeout=150, every=1, why=lambda: tail(log))
+    finally:
+        stop(worker)
+    assert done.state.is_completed(), f"{done.state.message}\n{tail(log)}"
+    assert done.work_pool_name == "lapak" and str(run.id) in tail(log, 1_000_000)
 
 
 def test_missed_scheduled_runs_are_skipped_not_replayed():
