@@ -316,7 +316,8 @@ def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.Dat
         ws.append(cells)
 
 
-def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotated: list[str]) -> None:
+def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotated: list[str],
+                   stock_as_of: str | None = None) -> None:
     ws = wb.create_sheet(SUMMARY_SHEET)
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 70
@@ -332,8 +333,10 @@ def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotate
         ["Baris ditolak / Rows rejected", len(rejected)],
         ["Baris dengan peringatan saja / Rows with warnings only", int(warn_only)],
         ["Jumlah masalah / Problems", len(problems)],
-        [],
     ]
+    if stock_as_of:
+        lines.append(["Stok dihitung per / Stock counted as of", stock_as_of])
+    lines.append([])
     if rejected.empty:
         lines.append([NO_REJECTS])
     else:
@@ -358,14 +361,17 @@ def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotate
 
 def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
                          grids: Mapping[str, pd.DataFrame] | None = None,
-                         header_rows: Mapping[str, int] | None = None) -> tuple[Path, Path]:
+                         header_rows: Mapping[str, int] | None = None,
+                         stock_as_of: str | None = None) -> tuple[Path, Path]:
     """Write ``out_dir/rejects/<group_id>.xlsx`` and ``.csv``; return both paths.
 
     ``rejects`` has :data:`REJECT_COLUMNS`, one line per problem (``row`` 1-based as the
     spreadsheet shows it). ``grids`` maps a sheet name to that sheet exactly as written
     (``header=None``; index i is spreadsheet row i+1); each is reproduced with a reason column
     and its problem rows coloured. ``header_rows`` maps a sheet name to its 1-based header row
-    (guessed as the widest early row when absent). The CSV holds the per-problem lines.
+    (guessed as the widest early row when absent). ``stock_as_of`` (text) says on the summary
+    sheet from when the catalogue's stock counts (orders after it are taken off). The CSV holds
+    the per-problem lines.
     """
     if not group_id or Path(group_id).name != group_id or group_id in {".", ".."}:
         raise ValueError(f"group id {group_id!r} cannot name a file")
@@ -382,7 +388,7 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
     titles = {sheet: _sheet_title(sheet, taken) for sheet in grids}
     notes = _row_notes(problems)
     wb = Workbook(write_only=True)
-    _summary_sheet(wb, group_id, problems, list(titles.values()))
+    _summary_sheet(wb, group_id, problems, list(titles.values()), stock_as_of)
     for sheet, grid in grids.items():
         header_row = (header_rows or {}).get(sheet) or _guess_header_row(grid)
         _annotated_sheet(wb, titles[sheet], grid, notes[notes["sheet"] == sheet], int(header_row))

@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+
+import pandas as pd
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -22,9 +26,13 @@ from connectors.catalogue import CatalogueError, RawCatalogue, read_catalogue
 from schemas.catalogue import IntakeResult, normalise
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
 from schemas.config import GroupConfig, LapakConfig, load_config
+from flows.params import WIB
 from schemas.messages import rupiah
 
 log = logging.getLogger("lapak.intake")
+
+MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+             "November", "Desember")
 
 CATEGORY_CACHE_SECONDS = 24 * 3600
 
@@ -38,6 +46,13 @@ class GroupIntake:
     raw: RawCatalogue
     report_xlsx: Path | None = None
     report_csv: Path | None = None
+
+    def fingerprint(self) -> str:
+        """What the catalogue became and the date it states for its stock: equal means nothing to redo."""
+        digest = self.result.content_hash()
+        if self.raw.recorded_on is None:
+            return digest
+        return hashlib.sha256(f"{digest}|{self.raw.recorded_on.on.isoformat()}".encode()).hexdigest()
 
     def summary(self) -> dict:
         r = self.result
@@ -91,7 +106,60 @@ def intake_catalogue(source: str | Path, group_id: str, categories: CategoryInde
     raw = read_catalogue(source)
     result = normalise(raw.frame, group_id=group_id, file=raw.file, categories=categories,
                        headers=raw.headers, units=raw.units)
+    if raw.recorded_on is not None:
+        _check_stated_date(raw, result)
     return raw, result
+
+
+def saved_at(source: str | Path) -> datetime | None:
+    """When a local catalogue file was last saved; None for a URL (or a file that is gone)."""
+    if isinstance(source, str) and "://" in source:
+        return None
+    try:
+        return datetime.fromtimestamp(Path(source).stat().st_mtime, timezone.utc)
+    except OSError:
+        return None
+
+
+def recorded_at(raw: RawCatalogue, saved: datetime | None) -> tuple[datetime, str]:
+    """When the catalogue's stock was counted, and how that is known (for summaries and logs).
+
+    The date the catalogue states, from the start of that day in WIB (sales later that day are
+    counted as after it: stock is never overstated); else the file's last save; else now (a URL).
+    """
+    if raw.recorded_on is not None:
+        day = datetime.combine(raw.recorded_on.on, datetime.min.time(), WIB)
+        return day.astimezone(timezone.utc), f"stated in {raw.recorded_on.where()}"
+    if saved is not None:
+        return saved, "file saved"
+    return datetime.now(timezone.utc), "read now"
+
+
+def stock_as_of_text(raw: RawCatalogue) -> str:
+    """For people: from when the catalogue's stock counts (Indonesian, English beside it)."""
+    stated = raw.recorded_on
+    if stated is None:
+        return ("waktu berkas terakhir disimpan (atau tulis tanggalnya di atas tabel, misalnya \"Stok per 20 "
+                "November 2026\") / when the file was last saved (or write the date above the table)")
+    said = f"{stated.on.day} {MONTHS_ID[stated.on.month - 1]} {stated.on.year}"
+    return f"{said}, pukul 00.00 WIB (tertulis di / stated in {stated.where()})"
+
+
+def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> None:
+    """A stated date still to come cannot be when stock was counted: not used, and a warning says so."""
+    stated = raw.recorded_on
+    said = f"{stated.on.day} {MONTHS_ID[stated.on.month - 1]} {stated.on.year}"
+    today = datetime.now(WIB).date()
+    if stated.on <= today:
+        return
+    raw.recorded_on = None
+    reason = (f"Tanggal stok {said} belum tiba, jadi tidak dipakai (dipakai waktu berkas disimpan); perbaiki tanggalnya",
+              f"The stock date {said} has not come yet, so it is not used (the file's save time is); fix the date")
+    warning = pd.DataFrame([dict(
+        group_id=result.group_id, file=result.file, sheet=stated.sheet, row=stated.row, column=stated.column,
+        value=stated.text, reason_id=reason[0], reason_en=reason[1], severity="warning",
+    )]).astype(result.rejects.dtypes.to_dict())
+    result.rejects = pd.concat([result.rejects, warning], ignore_index=True)
 
 
 def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
@@ -103,12 +171,13 @@ def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
 
     folder = out_dir / "rejects"
     xlsx, csv, mark = (folder / f"{intake.group.id}{ext}" for ext in (".xlsx", ".csv", ".fingerprint"))
-    fingerprint = intake.result.content_hash()
+    fingerprint = intake.fingerprint()
     if xlsx.exists() and csv.exists() and mark.exists() and mark.read_text() == fingerprint:
         intake.report_xlsx, intake.report_csv = xlsx, csv
         return intake
     intake.report_xlsx, intake.report_csv = write_rejects_report(
-        out_dir, intake.group.id, intake.result.rejects, intake.raw.grids, intake.raw.header_rows)
+        out_dir, intake.group.id, intake.result.rejects, intake.raw.grids, intake.raw.header_rows,
+        stock_as_of=stock_as_of_text(intake.raw))
     mark.write_text(fingerprint)
     return intake
 
@@ -194,6 +263,7 @@ def check_file(path: Path, config_path: str | None = None, out_dir: str | None =
               f"{r.weight_g:g} g, {len(r.pictures)} foto → {r.sku}")
     if len(result.listings) > len(listed):
         print(f"… and {len(result.listings) - len(listed)} more listings")
+    print(f"Stok dihitung per / Stock counted as of: {stock_as_of_text(raw)}")
     print(f"Rejects report / laporan baris ditolak: {intake.report_xlsx} (+ .csv)")
     print(result.summary_line())
     return 0

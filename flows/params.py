@@ -35,6 +35,11 @@ def _configured(config_path: Any) -> tuple[int, int] | None:
     return len(cfg.groups), len({g.shop_id for g in cfg.groups})
 
 
+def as_wib(moment: datetime) -> str:
+    """A moment as Jakarta wall time: ``2026-11-20 00:00 WIB``."""
+    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
+
+
 def _when(start: datetime | None) -> str:
     start = start or datetime.now(WIB)
     return start.astimezone(WIB).strftime("%Y-%m-%d %H:%M")

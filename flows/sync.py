@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -23,11 +22,11 @@ from connectors.marketplace import AuthError
 from connectors.marketplace.models import NewProduct, Picture, ProductEdit
 from connectors.state.models import Snapshot
 from flows.artifacts import SyncProgress, rejects_markdown
-from flows.intake import GroupIntake, intake_group, load_categories
+from flows.intake import GroupIntake, intake_group, load_categories, recorded_at, saved_at
 from flows.limits import PacedWrites
 from flows.locks import lock_owner, shop_locks
 from flows.orders import retry_transient
-from flows.params import GroupId, sync_run_name
+from flows.params import GroupId, as_wib, sync_run_name
 from flows.runtime import Runtime
 from flows.stock import stock_to_push
 from schemas.catalogue import sku_prefix
@@ -83,15 +82,15 @@ def desired_rows(intake: GroupIntake) -> list[dict]:
     return rows
 
 
-def snapshot_of(intake: GroupIntake, catalogue_path: Path | None) -> dict:
-    """When the catalogue was recorded (the file's modification time; for a URL, now) and its content hash."""
+def snapshot_of(intake: GroupIntake, catalogue_path: Path | None) -> tuple[dict, str]:
+    """The catalogue's snapshot (when its stock was recorded, its fingerprint) and how that time is known.
+
+    Recorded = the date the catalogue states (``diperbarui 20 November 2026``: from 00:00 WIB that
+    day), else the file's modification time, else (a URL) now."""
     frame = intake.result.listings
-    digest = intake.result.content_hash()
-    recorded = datetime.now(timezone.utc)
-    if catalogue_path is not None and catalogue_path.exists():
-        recorded = datetime.fromtimestamp(catalogue_path.stat().st_mtime, timezone.utc)
-    return dict(group_id=intake.group.id, recorded_at=recorded, content_hash=digest, rows_in=intake.result.rows_in,
-                listings=len(frame), rejected=intake.result.rejected_rows)
+    recorded, how = recorded_at(intake.raw, saved_at(catalogue_path) if catalogue_path is not None else None)
+    return dict(group_id=intake.group.id, recorded_at=recorded, content_hash=intake.fingerprint(),
+                rows_in=intake.result.rows_in, listings=len(frame), rejected=intake.result.rejected_rows), how
 
 
 def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, save: bool) -> list[dict]:
@@ -144,11 +143,13 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
     desired: list[dict] = []
     for intake in intakes:
         gid = intake.group.id
-        snap = snapshot_of(intake, None if intake.group.catalogue_is_url else cfg.path(intake.group.catalogue))
+        snap, how = snapshot_of(intake, None if intake.group.catalogue_is_url else cfg.path(intake.group.catalogue))
         last = store.last_snapshot(gid, accepted_only=False)
         same = last if last is not None and last.content_hash == snap["content_hash"] else None
         if same is not None:
             snap["recorded_at"] = same.recorded_at  # same content: stock was counted back then
+            how = "stated" if how.startswith("stated") else "first seen unchanged"
+        log.info("%s: stock as of %s (%s)", gid, as_wib(snap["recorded_at"]), how)
         accepted = store.last_snapshot(gid)
         threshold = cfg.sync.shrink_threshold
         if (accepted is not None and accepted.listings > 0 and not accept_shrink
@@ -263,7 +264,9 @@ def _summary_rows(intakes: dict[str, GroupIntake | Exception], works: dict[int, 
         counts = work.plan.counts(gid) if work else {k: 0 for k in (*KINDS, "held")}
         failed = [f for (shop, kind), a in applied.items() if work and shop == work.shop_id
                   for f in a["failed"] if f[0].startswith(sku_prefix(gid) + "-")]
-        rows.append({"group": gid, "rows_in": intake.result.rows_in, "listings": len(intake.result.listings),
+        snap = work.snapshots.get(gid) if work else None
+        rows.append({"group": gid, "stock_as_of": as_wib(snap[0]["recorded_at"]) if snap else "",
+                     "rows_in": intake.result.rows_in, "listings": len(intake.result.listings),
                      "rejected": intake.result.rejected_rows, "created": counts["creates"], "edited": counts["edits"],
                      "price_updates": counts["prices"], "stock_updates": counts["stocks"],
                      "deactivated": counts["deactivate"], "reactivated": counts["reactivate"], "held": counts["held"],

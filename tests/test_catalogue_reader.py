@@ -508,3 +508,50 @@ def test_instruction_row_detection_is_conservative():
     assert not is_instruction_row(["Keripik isi 10", "15000", "Contoh rasa: balado"], head)
     assert not is_instruction_row(["Wajib diisi", "15.000", "Contoh"], head)
     assert not is_instruction_row(["Keripik Pedas", "hubungi kami", "Renyah"], head)
+
+
+# --- the date a catalogue states for its stock -----------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("17 Agustus 2026", dt.date(2026, 8, 17)),
+    ("Senin, 5 Okt. 2026", dt.date(2026, 10, 5)),
+    ("5-Okt-2026", dt.date(2026, 10, 5)),
+    ("17 agt 26", dt.date(2026, 8, 17)),
+    ("1 Nopember 2026", dt.date(2026, 11, 1)),
+    ("03/04/2026", dt.date(2026, 4, 3)),  # day first
+    ("3.4.2026", dt.date(2026, 4, 3)),
+    ("2026-04-03 10:00:00", dt.date(2026, 4, 3)),  # a spreadsheet's own date cell
+    ("as of 20 November 2026", dt.date(2026, 11, 20)),
+    ("31/02/2026", None), ("Rp 15.000", None), ("1/2 kg", None), ("40 pcs", None), ("2026", None),
+])
+def test_dates_are_read_day_first_in_indonesian_and_english(text, expected):
+    from schemas.dates import find_date
+
+    found = find_date(text)
+    assert (found[0] if found else None) == expected
+
+
+def test_a_catalogue_states_when_its_stock_was_counted_above_its_table(tmp_path):
+    header = ["Nama Produk", "Kategori", "Harga", "Stok", "Berat", "Foto 1"]
+    row = ["Keripik Tempe", "Keripik", "15000", "40", "250", "https://img.example/1.jpg"]
+    same_cell = workbook(tmp_path / "a.xlsx", {"Produk": [["Katalog KWT Mawar — diperbarui 20 November 2026"], [],
+                                                           header, row]}, merges={"Produk": ["A1:F1"]})
+    stated = read_catalogue(same_cell).recorded_on
+    assert (stated.on, stated.where(), stated.row, stated.column) == (dt.date(2026, 11, 20), "Produk!A1", 1, "A")
+
+    # Label and date in two cells (the date an Excel date cell), on the second of two product sheets
+    # that both state one: the earlier date, so no sale since then is missed.
+    two = workbook(tmp_path / "b.xlsx", {
+        "Makanan": [["Stok per", dt.datetime(2026, 11, 18)], header, row],
+        "Kerajinan": [["Katalog"], ["Tanggal stok:", None, "5 Okt 2026"], header, [*row[:0], "Tas Pandan", *row[1:]]]})
+    stated = read_catalogue(two).recorded_on
+    assert (stated.on, stated.where()) == (dt.date(2026, 10, 5), "Kerajinan!A2")
+
+    # A CSV's title line; and no date where none is stated (an expiry column is not one).
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text("Katalog Batik — stok per 03/11/2026;;;;;\n" + ";".join(header) + "\n" + ";".join(row) + "\n",
+                        encoding="utf-8")
+    assert read_catalogue(csv_path).recorded_on.on == dt.date(2026, 11, 3)
+    none = workbook(tmp_path / "d.xlsx", {"Produk": [["Katalog 2026 (update harga tiap bulan)"],
+                                                      [*header, "Tanggal Kedaluwarsa"], [*row, "17 Agustus 2027"]]})
+    assert read_catalogue(none).recorded_on is None

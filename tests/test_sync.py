@@ -208,3 +208,63 @@ def test_stock_counts_sales_since_the_catalogue_was_recorded_and_never_undoes_on
     assert recount["writes"]["stocks"] == 1 and sum(writes(market, before).values()) == 1
     assert next(p for p in products(market) if p["sku"] == batik["sku"])["stock"] == 9
     store.close()
+
+
+def restate_wonosobo(cfg, stated: str | None = None, carica_stock: int | None = None) -> None:
+    """Edit the Wonosobo workbook as its facilitator would: the date in its title, the carica's stock."""
+    from openpyxl import load_workbook
+
+    path = cfg.parent / "catalogues" / "wonosobo" / "sekar-carica.xlsx"
+    wb = load_workbook(path)
+    ws = wb["Produk"]
+    if stated is not None:
+        ws["A2"] = f"Desa Kalibeber, Kec. Mojotengah, Wonosobo — diperbarui {stated}"
+    if carica_stock is not None:
+        assert ws["B5"].value == "Manisan Carica 250 gr" and ws["E4"].value == "Stok"
+        ws["E5"] = carica_stock
+    wb.save(path)
+
+
+def test_stock_counts_from_the_date_the_catalogue_states(prefect_server, market, workdir):
+    """"diperbarui 20 November 2026" above the table: sales since that day come off the stock,
+    even when the file was saved after them (an edit of prices is not a recount)."""
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    wib = timezone(timedelta(hours=7))
+    today = datetime.now(wib).date()
+    months = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+              "November", "Desember")
+    spoken = lambda d: f"{d.day} {months[d.month - 1]} {d.year}"  # noqa: E731
+    counted = today - timedelta(days=2)
+    restate_wonosobo(workdir, stated=spoken(counted))
+    first = sync(workdir)
+    row = next(r for r in first["groups"] if r["group"] == "wonosobo-sekar-carica")
+    assert row["stock_as_of"] == f"{counted.isoformat()} 00:00 WIB"
+    carica = next(p for p in products(market) if p["name"] == "Manisan Carica 250 gr")
+    assert carica["stock"] == 40
+
+    # A sale 30 hours ago (after the stated day), pulled by the next sync; then the group writes a
+    # new count, 50, still "as of" the stated day: the sale is taken off it.
+    market.admin.place_order(479573, [{"sku": carica["sku"], "quantity": 3}], create_time=int(time.time()) - 30 * 3600)
+    restate_wonosobo(workdir, carica_stock=50)
+    sync(workdir)
+    assert next(p for p in products(market) if p["sku"] == carica["sku"])["stock"] == 47
+
+    # Counted again today: the sale was before it, so the count stands as written.
+    restate_wonosobo(workdir, stated=spoken(today))
+    again = sync(workdir)
+    assert next(p for p in products(market) if p["sku"] == carica["sku"])["stock"] == 50
+    row = next(r for r in again["groups"] if r["group"] == "wonosobo-sekar-carica")
+    assert row["stock_as_of"] == f"{today.isoformat()} 00:00 WIB"
+
+    # A date still to come is a typo: not used (the file's save time is), and the report says so.
+    restate_wonosobo(workdir, stated=spoken(today + timedelta(days=30)))
+    later = sync(workdir)
+    row = next(r for r in later["groups"] if r["group"] == "wonosobo-sekar-carica")
+    assert row["stock_as_of"] not in ("", f"{(today + timedelta(days=30)).isoformat()} 00:00 WIB")
+    from openpyxl import load_workbook
+
+    report = load_workbook(workdir.parent / "out" / "rejects" / "wonosobo-sekar-carica.xlsx")
+    problems = [[c for c in r] for r in report["Daftar Masalah (Problems)"].iter_rows(values_only=True)]
+    assert any("has not come yet" in str(r) and r[3] == 2 and r[4] == "A" for r in problems), problems

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from schemas.dates import StatedDate
+
 STRING = pd.StringDtype("pyarrow")
 """Every catalogue value is text in this dtype (pyarrow-backed, missing = ``pd.NA``)."""
 
@@ -43,3 +45,5 @@ class RawCatalogue:
     grids: dict[str, pd.DataFrame] | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    recorded_on: StatedDate | None = None
+    """The date the catalogue's title rows say its stock was counted (``diperbarui 20 November 2026``)."""

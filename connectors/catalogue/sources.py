@@ -20,7 +20,7 @@ from urllib3.util.retry import Retry
 
 from .delimited import no_header, read_delimited, utf16_without_bom
 from .model import BIG_FILE_ROWS, STRING, CatalogueError, RawCatalogue
-from .table import SheetData, label_sheet, ordered_columns
+from .table import SheetData, label_sheet, ordered_columns, stated_date
 from .workbook import OLE_MAGIC, read_workbook
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ def _assemble(file: str, sheets: list[SheetData], encoding: str | None = None,
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     log.info("%s: %d row(s) read from %s", file, len(frame),
              ", ".join(f"sheet {s.name} (header on row {s.header_row})" for s in sheets))
+    # Sheets that state different dates: the earliest, so no sale since then is missed.
+    stated = min((d for s in sheets if (d := stated_date(s)) is not None), key=lambda d: d.on, default=None)
     return RawCatalogue(
         file=file,
         frame=frame,
@@ -141,6 +143,7 @@ def _assemble(file: str, sheets: list[SheetData], encoding: str | None = None,
         grids={n: lab.grid for n, lab in labelled.items()} if keep_grids else None,
         encoding=encoding,
         delimiter=delimiter,
+        recorded_on=stated,
     )
 
 

@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from schemas.dates import RECORDED_LABEL, StatedDate, find_date
+
 from .headers import SheetHeader, is_instruction_row
 from .model import STRING
 
@@ -34,6 +36,25 @@ def column_letter(pos: int) -> str:
         pos, rem = divmod(pos - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def stated_date(sheet: SheetData) -> StatedDate | None:
+    """The date the sheet's title rows (above its header) say its stock was recorded, if any.
+
+    A cell with a label (``diperbarui``, ``stok per``, ``as of`` …) and a date after it, or a
+    label cell with the date in the next filled cell to its right.
+    """
+    for r, row in enumerate(sheet.top[: sheet.head.row_index]):
+        for c, cell in enumerate(row):
+            if not cell or not (label := RECORDED_LABEL.search(cell)):
+                continue
+            hit = find_date(cell[label.end():])
+            if hit is None:
+                right = next((x for x in row[c + 1:] if x), None)
+                hit = find_date(right) if right else None
+            if hit is not None:
+                return StatedDate(hit[0], sheet.name, r + 1, column_letter(c), cell)
+    return None
 
 
 def positional_names(width: int) -> list[str]:
