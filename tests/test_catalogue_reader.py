@@ -555,3 +555,25 @@ def test_a_catalogue_states_when_its_stock_was_counted_above_its_table(tmp_path)
     none = workbook(tmp_path / "d.xlsx", {"Produk": [["Katalog 2026 (update harga tiap bulan)"],
                                                       [*header, "Tanggal Kedaluwarsa"], [*row, "17 Agustus 2027"]]})
     assert read_catalogue(none).recorded_on is None
+
+
+def test_a_stated_date_still_to_come_is_not_used_and_the_report_says_so(tmp_path):
+    from connectors.sheets import PROBLEMS_SHEET, SUMMARY_SHEET
+    from flows.intake import GroupIntake, intake_catalogue, load_categories, recorded_at, saved_at, write_report
+    from schemas.config import GroupConfig
+
+    header = ["Nama Produk", "Kategori", "Harga", "Stok", "Berat", "Foto 1"]
+    row = ["Keripik Tempe", "Keripik", "15000", "40", "250", "https://img.example/1.jpg"]
+    later = dt.date.today() + dt.timedelta(days=40)
+    path = workbook(tmp_path / "mawar.xlsx", {"Produk": [["Katalog", f"Stok per {later:%d/%m/%Y}"], header, row]})
+    raw, result = intake_catalogue(path, "mawar", load_categories(None))
+    assert raw.recorded_on is None and result.warnings == 1 and len(result.listings) == 1
+    when, how = recorded_at(raw, saved_at(path))
+    assert how == "file saved" and when == dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+
+    group = GroupConfig(id="mawar", name="Mawar", shop_id=1, catalogue=str(path))
+    report = openpyxl.load_workbook(write_report(tmp_path / "out", GroupIntake(group, result, raw)).report_xlsx)
+    problems = list(report[PROBLEMS_SHEET].iter_rows(values_only=True))
+    assert any(r[3] == 1 and r[4] == "B" and "has not come yet" in r[7] and "belum tiba" in r[6] for r in problems)
+    summary = {r[0]: r[1] for r in report[SUMMARY_SHEET].iter_rows(values_only=True) if r and r[0]}
+    assert summary["Stok dihitung per / Stock counted as of"].startswith("waktu berkas terakhir disimpan")
