@@ -135,20 +135,26 @@ def recorded_at(raw: RawCatalogue, saved: datetime | None) -> tuple[datetime, st
     return datetime.now(timezone.utc), "read now"
 
 
-def stock_as_of_text(raw: RawCatalogue) -> str:
+def _spoken(day) -> str:
+    """A date as Indonesians write it: ``20 November 2026``."""
+    return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
+
+
+def stock_as_of_text(raw: RawCatalogue, *, url: bool = False) -> str:
     """For people: from when the catalogue's stock counts (Indonesian, English beside it)."""
     stated = raw.recorded_on
-    if stated is None:
-        return ("waktu berkas terakhir disimpan (atau tulis tanggalnya di atas tabel, misalnya \"Stok per 20 "
-                "November 2026\") / when the file was last saved (or write the date above the table)")
-    said = f"{stated.on.day} {MONTHS_ID[stated.on.month - 1]} {stated.on.year}"
-    return f"{said}, pukul 00.00 WIB (tertulis di / stated in {stated.where()})"
+    if stated is not None:
+        return f"{_spoken(stated.on)}, pukul 00.00 WIB (tertulis di / stated in {stated.where()})"
+    when_id, when_en = (("saat isi lembar ini pertama kali terbaca", "when this content was first read") if url
+                        else ("waktu berkas terakhir disimpan", "when the file was last saved"))
+    return (f"{when_id} (atau tulis tanggalnya di atas tabel, misalnya \"Stok per 20 November 2026\") / "
+            f"{when_en} (or write the date above the table)")
 
 
 def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> None:
     """A stated date still to come cannot be when stock was counted: not used, and a warning says so."""
     stated = raw.recorded_on
-    said = f"{stated.on.day} {MONTHS_ID[stated.on.month - 1]} {stated.on.year}"
+    said = _spoken(stated.on)
     today = datetime.now(WIB).date()
     if stated.on <= today:
         return
@@ -177,7 +183,7 @@ def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
         return intake
     intake.report_xlsx, intake.report_csv = write_rejects_report(
         out_dir, intake.group.id, intake.result.rejects, intake.raw.grids, intake.raw.header_rows,
-        stock_as_of=stock_as_of_text(intake.raw))
+        stock_as_of=stock_as_of_text(intake.raw, url=intake.group.catalogue_is_url))
     mark.write_text(fingerprint)
     return intake
 
