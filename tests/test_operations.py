@@ -149,7 +149,10 @@ def config(tmp_path_factory, market):
     work = tmp_path_factory.mktemp("ops") / "w"
     shutil.copytree(SAMPLES, work, ignore=shutil.ignore_patterns("*.py", "out", "var"))
     cfg = work / "lapak.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url), encoding="utf-8")
+    text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url)
+    # No rate limit on this sandbox: the client's own 5 items/s pacing would only slow the runs.
+    cfg.write_text(text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
+                   encoding="utf-8")
     return cfg
 
 
@@ -389,7 +392,8 @@ def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect
         # A fifth group in a shop the marketplace has not linked to this app (HTTP 403).
         text = text.replace("[categories]", '[[groups]]\nid = "wonosobo-cabang"\nname = "Cabang"\nshop_id = 999999\n'
                             'catalogue = "catalogues/wonosobo/sekar-carica.xlsx"\n\n[categories]')
-        cfg.write_text(text, encoding="utf-8")
+        cfg.write_text(text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
+                       encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", sb.client_secret)
         with prefect(prefect_api.url):
             with pytest.raises(NeedsOperator, match="shop 999999: ForbiddenError"):

@@ -37,6 +37,9 @@ def workdir(tmp_path, market, monkeypatch):
     shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
     cfg = tmp_path / "w" / "lapak.toml"
     text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url)
+    # The sandbox here has no rate limit; the client's own pacing (5 items/s by default) is
+    # tested in test_rate_limits.py and only slows these scenarios down.
+    text = text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000')
     cfg.write_text(text, encoding="utf-8")
     monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
     return cfg
