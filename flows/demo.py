@@ -21,13 +21,18 @@ from schemas.messages import rupiah
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
-def _demo_config(work: Path, url: str) -> Path:
+def _demo_config(work: Path, url: str, rate_limit: float | None) -> Path:
     """Copy the samples into ``work`` and point their config at the sandbox."""
     shutil.copytree(SAMPLES, work / "samples", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("out", "var", "*.py", "__pycache__"))
     cfg = work / "samples" / "lapak.toml"
     text = cfg.read_text(encoding="utf-8")
     text = re.sub(r'(?m)^(api_url|auth_url) = ".*"$', lambda m: f'{m.group(1)} = "{url}"', text)
+    # The client paces itself to the limit of the marketplace it talks to: this sandbox allows
+    # DEFAULT_RATE_LIMIT items/s per path (the samples' 5 items/s is the contract's example).
+    if rate_limit:
+        text = re.sub(r'(?m)^(client_id = .*)$', lambda m: f"{m.group(1)}\nrate_limit_per_second = {rate_limit:g}",
+                      text, count=1)
     cfg.write_text(text, encoding="utf-8")
     return cfg
 
@@ -76,7 +81,7 @@ def run_demo(keep: str | None = None) -> int:
     print(f"Lapak Desa demo — working folder {work}")
     print("Starting the sandbox marketplace and a temporary Prefect server (about 20 s)…", flush=True)
     with running_sandbox(work / "sandbox") as market:
-        cfg = _demo_config(work, market.url)
+        cfg = _demo_config(work, market.url, market.rate_limit)
         os.environ["LAPAK_CLIENT_SECRET"] = market.client_secret
         config = load_config(cfg)
         print(f"Sandbox marketplace: {market.url} (fs_id {market.fs_id}, shops {', '.join(map(str, market.shops))})")
