@@ -120,8 +120,8 @@ for name in sys.argv[3:]:
 def results(tmp_path_factory) -> dict[str, dict]:
     """Every corpus file read once, in a fresh capped process; the big CSV last (peak RSS is a high-water mark)."""
     tmp = tmp_path_factory.mktemp("hostile")
-    bomb = make_corpus.bomb_xlsx(tmp / "decompression_bomb.xlsx", unpacked_mb=500)
-    forged = make_corpus.forged_size_xlsx(tmp / "forged_size_bomb.xlsx", unpacked_mb=500)
+    bomb = make_corpus.bomb_xlsx(tmp / "decompression_bomb.xlsx", unpacked_mb=250)
+    forged = make_corpus.forged_size_xlsx(tmp / "forged_size_bomb.xlsx", unpacked_mb=250)
     big = make_corpus.big_csv(tmp / "fifty_megabytes.csv", megabytes=50)
     files = sorted(FILES.iterdir()) + [bomb, forged, big]
     proc = subprocess.run([sys.executable, "-c", RUNNER, str(MEMORY_CAP), str(tmp / "out"), *map(str, files)],
@@ -182,7 +182,7 @@ def test_a_bomb_under_the_size_cap_is_refused_by_its_compression_ratio(tmp_path)
     from connectors.catalogue import CatalogueError
     from flows.intake import intake_catalogue, load_categories
 
-    bomb = make_corpus.bomb_xlsx(tmp_path / "kecil.xlsx", unpacked_mb=60)  # under 200 MB, but ~1000×
+    bomb = make_corpus.bomb_xlsx(tmp_path / "kecil.xlsx", unpacked_mb=60)  # under 200 MB, but 640×
     with pytest.raises(CatalogueError) as refused:
         intake_catalogue(bomb, "g", load_categories(None))
     message = str(refused.value)
