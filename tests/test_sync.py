@@ -260,3 +260,38 @@ def test_stock_counts_from_the_date_the_catalogue_states(prefect_server, market,
     assert next(p for p in products(market) if p["sku"] == carica["sku"])["stock"] == 50
     row = next(r for r in again["groups"] if r["group"] == "wonosobo-sekar-carica")
     assert row["stock_as_of"] == f"{today.isoformat()} 00:00 WIB"
+
+
+def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect_server, market, workdir, monkeypatch):
+    """The marketplace's order list answers 5xx more times in a row than the client tries: the
+    client gives up, Prefect retries the shop's plan task (a transient error), and the sync
+    completes with every listing created once."""
+    import inspect
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from tenacity import wait_none
+
+    import flows.sync as fs
+    from connectors.marketplace import MarketplaceClient
+    from flows.sync import sync_catalogues
+
+    original = MarketplaceClient.__init__
+
+    def no_backoff(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self._backoff = wait_none()  # the client's own retries, without their waits
+
+    monkeypatch.setattr(MarketplaceClient, "__init__", no_backoff)
+    monkeypatch.setattr(fs, "plan_shop_task", fs.plan_shop_task.with_options(retry_delay_seconds=0.2))
+    attempts = inspect.signature(original).parameters["max_attempts"].default  # what the client tries
+    market.admin.inject_fault("error_5xx_before", path="/order/list", count=attempts)
+
+    state = sync_catalogues(config_path=str(workdir), groups=["wonosobo-sekar-carica"], return_state=True)
+    assert state.is_completed(), state.message
+    assert state.result()["writes"]["creates"] == 12 == len(market.admin.products(479573))
+    assert market.admin.stats()["faults_fired"].get("error_5xx_before") == attempts
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    plan = [t for t in tasks if t.name.startswith("plan")]
+    assert [t.run_count for t in plan] == [2] and plan[0].state.is_completed()
