@@ -26,7 +26,9 @@ MONTHS = {
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_WORDS = re.compile(rf"\b(\d{{1,2}})\s*(?:-|\.|\s)\s*({_MONTH})\.?\s*(?:-|\.|\s)\s*(\d{{4}}|\d{{2}})\b", re.I)
+# One separator class between the parts (never two quantifiers side by side over the same
+# characters), so a cell of a million spaces costs linear time, not quadratic.
+_WORDS = re.compile(rf"\b(\d{{1,2}})[\s.\-]+({_MONTH})\b[\s.\-]+(\d{{4}}|\d{{2}})\b", re.I)
 _NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])")
 _ISO = re.compile(r"(?<![\d/.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d/.-]|-\d)")
 
@@ -40,8 +42,13 @@ def _make(year: int, month: int, day: int) -> date | None:
         return None
 
 
+MAX_DATE_TEXT = 200
+"""Only the start of a cell is looked at: a date beside its label is near it."""
+
+
 def find_date(text: str) -> tuple[date, str] | None:
     """The first date written in ``text`` (day first) and the text that wrote it; None when there is none."""
+    text = text[:MAX_DATE_TEXT]
     found = []
     for m in _WORDS.finditer(text):
         if (d := _make(int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))) is not None:

@@ -523,6 +523,7 @@ def test_instruction_row_detection_is_conservative():
     ("2026-04-03 10:00:00", dt.date(2026, 4, 3)),  # a spreadsheet's own date cell
     ("as of 20 November 2026", dt.date(2026, 11, 20)),
     ("31/02/2026", None), ("Rp 15.000", None), ("1/2 kg", None), ("40 pcs", None), ("2026", None),
+    ("1" + " " * 100_000 + "Agustus 2026", None),  # a hostile cell: answered at once, not after hours
 ])
 def test_dates_are_read_day_first_in_indonesian_and_english(text, expected):
     from schemas.dates import find_date
