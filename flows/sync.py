@@ -68,6 +68,7 @@ class ShopWork:
     snapshots: dict[str, tuple[dict, Snapshot | None]] = field(default_factory=dict)
     desired: list[dict] = field(default_factory=list)
     known: list[dict] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # group → what an operator should know
 
 
 # ---- from frames and state rows to plain plan inputs ---------------------------------------------
@@ -91,6 +92,19 @@ def snapshot_of(intake: GroupIntake, catalogue_path: Path | None) -> tuple[dict,
     recorded, how = recorded_at(intake.raw, saved_at(catalogue_path) if catalogue_path is not None else None)
     return dict(group_id=intake.group.id, recorded_at=recorded, content_hash=intake.fingerprint(),
                 rows_in=intake.result.rows_in, listings=len(frame), rejected=intake.result.rejected_rows), how
+
+
+def _stock_changed_under_the_same_date(intake: GroupIntake, rows: list[dict], known: list[dict]) -> str:
+    """A recount whose stated date was not brought forward: every sale since that date comes off
+    the new figures again. Not wrong in itself (stock added for new production), so a note."""
+    before = {k["sku"]: k["recorded_stock"] for k in known}
+    changed = sum(1 for r in rows if r["sku"] in before and before[r["sku"]] != r["recorded_stock"])
+    if not changed:
+        return ""
+    stated = intake.raw.recorded_on
+    return (f"stock changed for {changed} product(s) but the catalogue still states {stated.on.isoformat()} "
+            f"({stated.where()}): every sale since then is taken off the new figures; if the stock was "
+            "counted again, update that date")
 
 
 def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, save: bool) -> list[dict]:
@@ -159,6 +173,11 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
                                      "operator accepts it (--accept-shrink)")
         work.snapshots[gid] = (snap, same)
         rows = desired_rows(intake)
+        if (same is None and last is not None and intake.raw.recorded_on is not None
+                and int(last.recorded_at.timestamp()) == int(snap["recorded_at"].timestamp())):
+            if note := _stock_changed_under_the_same_date(intake, rows, known):
+                log.warning("%s: %s", gid, note)
+                work.notes[gid] = note
         since = int(snap["recorded_at"].timestamp())
         sold = store.units_sold(shop_id, {r["sku"]: since for r in rows})
         for r in rows:
@@ -266,6 +285,7 @@ def _summary_rows(intakes: dict[str, GroupIntake | Exception], works: dict[int, 
                   for f in a["failed"] if f[0].startswith(sku_prefix(gid) + "-")]
         snap = work.snapshots.get(gid) if work else None
         rows.append({"group": gid, "stock_as_of": as_wib(snap[0]["recorded_at"]) if snap else "",
+                     "note": work.notes.get(gid, "") if work else "",
                      "rows_in": intake.result.rows_in, "listings": len(intake.result.listings),
                      "rejected": intake.result.rejected_rows, "created": counts["creates"], "edited": counts["edits"],
                      "price_updates": counts["prices"], "stock_updates": counts["stocks"],
@@ -425,6 +445,8 @@ def print_summary(summary: dict) -> None:
         print(f"{r['group']:30}" + "".join(f"{r.get(k, 0):>9}" for k in keys))
         if r.get("error"):
             print(f"    {r['error']}")
+        if r.get("note"):
+            print(f"    note: {r['note']}")
     verb = "planned (dry run: nothing written)" if summary["dry_run"] else "made"
     total = summary["planned_writes"] if summary["dry_run"] else sum(summary["writes"].values())
     print(f"{total} marketplace writes {verb}.")
