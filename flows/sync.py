@@ -162,7 +162,8 @@ def plan_shop_task(rt: Runtime, shop_id: int, intakes: list[GroupIntake], *, acc
         same = last if last is not None and last.content_hash == snap["content_hash"] else None
         if same is not None:
             snap["recorded_at"] = same.recorded_at  # same content: stock was counted back then
-            how = "stated" if how.startswith("stated") else "first seen unchanged"
+            if intake.raw.recorded_on is None:
+                how = "content unchanged since first seen"
         log.info("%s: stock as of %s (%s)", gid, as_wib(snap["recorded_at"]), how)
         accepted = store.last_snapshot(gid)
         threshold = cfg.sync.shrink_threshold

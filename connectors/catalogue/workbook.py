@@ -126,11 +126,12 @@ def inspect_zip(data: bytes, file: str) -> None:
     if declared > MAX_UNPACKED_BYTES:
         raise _too_big(file, declared)
     if declared > 20_000_000 and declared > MAX_RATIO * packed:
+        packed_mb, declared_mb, ratio = f"{packed / 1e6:.1f}", f"{declared / 1e6:.0f}", declared // packed
         raise CatalogueError(
-            file, f"Berkas Excel ini mengembang dari {f'{packed / 1e6:.1f}'.replace('.', ',')} MB menjadi {declared / 1e6:.0f} MB saat dibuka "
-            f"({declared // packed}×), tidak wajar untuk katalog; simpan ulang dari Excel hanya lembar produk",
-            f"The workbook grows from {packed / 1e6:.1f} MB to {declared / 1e6:.0f} MB when unpacked "
-            f"({declared // packed}×), which no catalogue does; save only the product sheet again from Excel")
+            file, f"Berkas Excel ini mengembang dari {packed_mb.replace('.', ',')} MB menjadi {declared_mb} MB saat "
+            f"dibuka ({ratio}×), tidak wajar untuk katalog; simpan ulang dari Excel hanya lembar produk",
+            f"The workbook grows from {packed_mb} MB to {declared_mb} MB when unpacked ({ratio}×), which no "
+            "catalogue does; save only the product sheet again from Excel")
     names = _sheet_paths(z)
     unpacked = 0
     for info in infos:
