@@ -23,16 +23,14 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from connectors.catalogue import CatalogueError, RawCatalogue, read_catalogue
+from flows.params import WIB
 from schemas.catalogue import IntakeResult, normalise
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
 from schemas.config import GroupConfig, LapakConfig, load_config
-from flows.params import WIB
+from schemas.dates import spoken
 from schemas.messages import rupiah
 
 log = logging.getLogger("lapak.intake")
-
-MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-             "November", "Desember")
 
 CATEGORY_CACHE_SECONDS = 24 * 3600
 
@@ -135,16 +133,11 @@ def recorded_at(raw: RawCatalogue, saved: datetime | None) -> tuple[datetime, st
     return datetime.now(timezone.utc), "read now"
 
 
-def _spoken(day) -> str:
-    """A date as Indonesians write it: ``20 November 2026``."""
-    return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
-
-
 def stock_as_of_text(raw: RawCatalogue, *, url: bool = False) -> str:
     """For people: from when the catalogue's stock counts (Indonesian, English beside it)."""
     stated = raw.recorded_on
     if stated is not None:
-        return f"{_spoken(stated.on)}, pukul 00.00 WIB (tertulis di / stated in {stated.where()})"
+        return f"{spoken(stated.on)}, pukul 00.00 WIB (tertulis di / stated in {stated.where()})"
     when_id, when_en = (("saat isi lembar ini pertama kali terbaca", "when this content was first read") if url
                         else ("waktu berkas terakhir disimpan", "when the file was last saved"))
     return (f"{when_id} (atau tulis tanggalnya di atas tabel, misalnya \"Stok per 20 November 2026\") / "
@@ -154,11 +147,10 @@ def stock_as_of_text(raw: RawCatalogue, *, url: bool = False) -> str:
 def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> None:
     """A stated date still to come cannot be when stock was counted: not used, and a warning says so."""
     stated = raw.recorded_on
-    said = _spoken(stated.on)
-    today = datetime.now(WIB).date()
-    if stated.on <= today:
+    if stated.on <= datetime.now(WIB).date():
         return
     raw.recorded_on = None
+    said = spoken(stated.on)
     reason = (f"Tanggal stok {said} belum tiba, jadi tidak dipakai (dipakai waktu berkas disimpan); perbaiki tanggalnya",
               f"The stock date {said} has not come yet, so it is not used (the file's save time is); fix the date")
     warning = pd.DataFrame([dict(

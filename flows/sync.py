@@ -276,9 +276,9 @@ def _summary_rows(intakes: dict[str, GroupIntake | Exception], works: dict[int, 
     shop_errors = shop_errors or {}
     for gid, intake in intakes.items():
         if isinstance(intake, Exception):
-            rows.append({"group": gid, "rows_in": 0, "listings": 0, "rejected": 0, "created": 0, "edited": 0,
-                         "price_updates": 0, "stock_updates": 0, "deactivated": 0, "reactivated": 0, "held": 0,
-                         "errors": 1, "error": reason(intake)})
+            rows.append({"group": gid, "stock_as_of": "", "note": "", "rows_in": 0, "listings": 0, "rejected": 0,
+                         "created": 0, "edited": 0, "price_updates": 0, "stock_updates": 0, "deactivated": 0,
+                         "reactivated": 0, "held": 0, "errors": 1, "error": reason(intake)})
             continue
         work = next((w for w in works.values() if gid in w.groups), None)
         counts = work.plan.counts(gid) if work else {k: 0 for k in (*KINDS, "held")}
@@ -396,8 +396,7 @@ def sync_catalogues(config_path: str, groups: list[GroupId] | None = None, dry_r
                         log.error("shop %s: writes stopped: %s", w.shop_id, shop_errors[w.shop_id])
 
         summary_rows = _summary_rows(intakes, works, applied, shop_errors)
-        problems = [f"{r['group']}: {r['error']}" for r in summary_rows if r.get("error") and r["rows_in"] == 0
-                    and not isinstance(intakes.get(r["group"]), GroupIntake)]
+        problems = [f"{gid}: {reason(err)}" for gid, err in intakes.items() if isinstance(err, Exception)]
         problems += [why for w in works.values() for why in w.held_groups.values()]
         problems += [f"shop {shop}: {why}" for shop, why in shop_errors.items()]
         writes = {kind: sum(a["applied"] for (s, k), a in applied.items() if k == kind) for kind in KINDS}

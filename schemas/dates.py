@@ -25,12 +25,19 @@ MONTHS = {
     "november": 11, "nov": 11, "nopember": 11, "nop": 11,
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }
+MONTH_NAMES = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+               "November", "Desember")
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 # One separator class between the parts (never two quantifiers side by side over the same
 # characters), so a cell of a million spaces costs linear time, not quadratic.
 _WORDS = re.compile(rf"\b(\d{{1,2}})[\s.\-]+({_MONTH})\b[\s.\-]+(\d{{4}}|\d{{2}})\b", re.I)
 _NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])")
 _ISO = re.compile(r"(?<![\d/.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d/.-]|-\d)")
+
+
+def spoken(day: date) -> str:
+    """A date as Indonesians write it: ``20 November 2026``."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def _make(year: int, month: int, day: int) -> date | None:

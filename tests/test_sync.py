@@ -234,11 +234,10 @@ def test_stock_counts_from_the_date_the_catalogue_states(prefect_server, market,
     import time
     from datetime import datetime, timedelta, timezone
 
+    from schemas.dates import spoken
+
     wib = timezone(timedelta(hours=7))
     today = datetime.now(wib).date()
-    months = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-              "November", "Desember")
-    spoken = lambda d: f"{d.day} {months[d.month - 1]} {d.year}"  # noqa: E731
     counted = today - timedelta(days=2)
     restate_wonosobo(workdir, stated=spoken(counted))
     first = sync(workdir)

@@ -88,19 +88,23 @@ def _looks_like_markup(data: bytes) -> bool:
     return head.startswith(tuple(m.encode() for m in _MARKUP))
 
 
+def _controls(head: bytes) -> tuple[int, int]:
+    """NUL bytes, and other control bytes text never holds (tab, LF and CR excepted), in ``head``."""
+    return head.count(0), sum(head.count(bytes([b])) for b in range(1, 32) if b not in (9, 10, 13))
+
+
 def _looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(data):
         return False
-    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
-    return b"\x00" in head or controls > 0.05 * len(head)
+    nuls, others = _controls(head)
+    return nuls > 0 or nuls + others > 0.05 * len(head)
 
 
 def _stray_nul_line(data: bytes) -> int | None:
     """Text with a few NUL bytes (a damaged export), not a binary file: the line of the first."""
     head = data[:8192]
-    nuls = head.count(0)
-    others = sum(head.count(bytes([b])) for b in range(1, 32) if b not in (9, 10, 13))
+    nuls, others = _controls(head)
     if 0 < nuls <= 0.01 * len(head) and others <= 0.01 * len(head):
         return data[: data.index(0)].count(b"\n") + 1
     return None
