@@ -77,8 +77,8 @@ class ShopLocks:
     """Leases on a set of shops, taken together (ascending) and renewed until released.
 
     ``acquire()`` waits up to ``wait_s`` for each shop, then raises :class:`LockBusy` (having
-    released what it took). ``lost`` names shops whose lease was taken over while held (the
-    run stalled for longer than ``lease_s``); it is logged as an error when it happens.
+    released what it took). A lease taken over while held (the run stalled for longer than
+    ``lease_s``) is dropped from ``held`` and logged as an error.
     """
 
     def __init__(self, store: StateStore, shop_ids: Iterable[int], owner: str, *,
@@ -95,7 +95,6 @@ class ShopLocks:
         self.poll_s = poll_s
         self.token = uuid.uuid4().hex
         self.held: list[int] = []
-        self.lost: set[int] = set()
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
 
@@ -130,7 +129,6 @@ class ShopLocks:
             for shop in list(self.held):
                 try:
                     if not self.store.renew_lock(lock_name(shop), self.token, self.lease_s):
-                        self.lost.add(shop)
                         self.held.remove(shop)
                         log.error("shop %s: this run's lock was taken over (the run stalled for more than %.0f s)",
                                   shop, self.lease_s)

@@ -25,7 +25,6 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -42,17 +41,16 @@ from connectors.marketplace import (
     ServerError,
     TransportError,
 )
-from connectors.sheets import write_csv, write_xlsx
+from connectors.sheets import replace_atomically, write_csv, write_xlsx
 from flows.artifacts import ORDER_ROWS, order_change, orders_changes_table
 from flows.limits import PacedWrites
-from flows.params import backfill_run_name, orders_run_name
+from flows.params import WIB, backfill_run_name, orders_run_name
 from flows.locks import lock_owner, shop_locks
 from flows.runtime import Runtime
 from flows.stock import desired_stock
 
 log = logging.getLogger("lapak.orders")
 
-WIB = ZoneInfo("Asia/Jakarta")
 DAY = 86_400
 LOOKBACK_S = 2 * DAY     # proposed config key: [orders] lookback_hours = 48
 FIRST_RUN_S = 3 * DAY    # proposed config key: [orders] first_run_hours = 72
@@ -420,14 +418,6 @@ def order_sheet(lines: pd.DataFrame, *, with_shop: bool = False) -> pd.DataFrame
     return df[list(cols)].rename(columns=cols).reset_index(drop=True)
 
 
-def _replace(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Write next to ``path``, then rename over it (one temporary file per writer)."""
-    from connectors.sheets import replace_atomically
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return replace_atomically(path, write)
-
-
 def write_order_sheets(rt: Runtime, months: set[str] | None = None) -> list[Path]:
     """Rewrite ``<output>/orders/<group>/<YYYY-MM>.xlsx`` and ``.csv`` from the store for
     ``months`` (``YYYY-MM`` of ``create_time`` in Asia/Jakarta; ``None``: every month with orders).
@@ -463,8 +453,8 @@ def write_order_sheets(rt: Runtime, months: set[str] | None = None) -> list[Path
                               len(part), month, ", ".join(sorted(set(part["sku"].astype(str)))[:10]),
                               root / UNASSIGNED / f"{month}.xlsx")
         base = root / group / month
-        written.append(_replace(base.with_suffix(".xlsx"), lambda p: write_xlsx(p, {SHEET_NAME: sheet})))
-        written.append(_replace(base.with_suffix(".csv"), lambda p: write_csv(p, sheet)))
+        written.append(replace_atomically(base.with_suffix(".xlsx"), lambda p: write_xlsx(p, {SHEET_NAME: sheet})))
+        written.append(replace_atomically(base.with_suffix(".csv"), lambda p: write_csv(p, sheet)))
     return written
 
 
@@ -531,15 +521,9 @@ def write_pending_sheets(rt: Runtime, months: set[str] = frozenset()) -> list[Pa
     since the sheets were last completely written. A run killed between storing orders and
     writing their sheets leaves them pending, so the next run writes them: every stored order
     reaches its sheet."""
-    from sqlalchemy import select
-
-    from connectors.state.models import Order as OrderRow
-
     mark = datetime.now(WIB)  # changes from now on are the next run's
     since = datetime.fromtimestamp(rt.store.cursor(SHEETS_CURSOR) or 0, WIB)
-    with rt.store.session() as s:
-        pending = {month_of(t) for t in s.scalars(select(OrderRow.create_time).where(OrderRow.updated_at > since))}
-    months = set(months) | pending
+    months = set(months) | {month_of(t) for _, t in rt.store.order_times_changed_since(since)}
     paths = write_order_sheets(rt, months) if months else []
     rt.store.set_cursor(SHEETS_CURSOR, int(mark.timestamp()))
     return paths

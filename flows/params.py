@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import StringConstraints
 
+from schemas.config import GROUP_ID_PATTERN
+
 WIB = ZoneInfo("Asia/Jakarta")
 
-GroupId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 """A group's stable id, as in ``[[groups]] id`` of lapak.toml."""
 
 

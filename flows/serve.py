@@ -19,7 +19,6 @@ note) instead of replayed one after another: each sync or pull catches up on eve
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
@@ -217,23 +216,10 @@ def serve_command(args: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m flows.serve --config F`` (the same as ``lapak serve``)."""
-    from flows.cli import CommandError
-    from schemas.config import ConfigError
+    """``python -m flows.serve --config F``: exactly ``lapak serve`` (same checks, same errors)."""
+    from flows.cli import main as lapak
 
-    p = argparse.ArgumentParser(prog="lapak serve", description="Serve the deployments with their schedules.")
-    p.add_argument("--config", default="lapak.toml")
-    p.add_argument("--work-pool", metavar="POOL", default=None,
-                   help="register the deployments on this process work pool (scale-out) instead of serving them")
-    args = p.parse_args(argv)
-    try:
-        return serve_command(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as err:  # one line for the operator, as ``lapak`` prints it
-        kind = "" if isinstance(err, (CommandError, ConfigError)) else f"{type(err).__name__}: "
-        print(f"lapak serve: {kind}{err}".splitlines()[0], file=sys.stderr)
-        return 1
+    return lapak(["serve", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

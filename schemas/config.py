@@ -104,12 +104,16 @@ class OrdersConfig(_Section):
     first_run_days: float = Field(default=3, gt=0, description="How far back the very first pull reads.")
 
 
+GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+"""A group's stable id: lowercase letters, digits and dashes, at most 40 characters."""
+
+
 class GroupConfig(BaseModel):
     """One village group: its stable id, where it sells and where its catalogue lives."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="Stable id: SKUs and state hang on it.")
+    id: str = Field(pattern=GROUP_ID_PATTERN, description="Stable id: SKUs and state hang on it.")
     name: str
     village: str = ""
     regency: str = ""
