@@ -436,7 +436,7 @@ class World:
     def store(self):
         if self._store is None:
             from connectors.state import StateStore
-            from schemas.config import load_config
+            from connectors.config import load_config
 
             self._store = StateStore(load_config(self.config).state_url)
         return self._store

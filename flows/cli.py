@@ -39,10 +39,9 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 def _check_config(path: str) -> None:
     """Fail fast, naming the file and key, before a flow (and perhaps a Prefect server) starts."""
-    from schemas.config import load_config
+    from connectors.config import client_secret, load_config
 
-    config = load_config(path)
-    config.marketplace.resolve_client_secret()
+    client_secret(load_config(path).marketplace)
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -144,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         print("lapak: interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # one line for the operator; details are in the logs
-        from schemas.config import ConfigError
+        from schemas.errors import LapakError
 
-        kind = "" if isinstance(err, (CommandError, ConfigError)) else f"{type(err).__name__}: "
+        kind = "" if isinstance(err, (CommandError, LapakError)) else f"{type(err).__name__}: "
         print(f"lapak {args.command}: {kind}{err}".splitlines()[0], file=sys.stderr)
         return 1
 

@@ -74,7 +74,7 @@ def run_demo(keep: str | None = None) -> int:
     from connectors.state import StateStore
     from flows.orders import format_summary, pull_orders
     from flows.sync import print_summary, sync_catalogues
-    from schemas.config import load_config
+    from connectors.config import load_config
 
     work = Path(keep).resolve() if keep else Path(tempfile.mkdtemp(prefix="lapak-demo-"))
     work.mkdir(parents=True, exist_ok=True)

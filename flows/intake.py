@@ -26,7 +26,8 @@ from connectors.catalogue import CatalogueError, RawCatalogue, read_catalogue
 from flows.params import WIB
 from schemas.catalogue import IntakeResult, normalise
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
-from schemas.config import GroupConfig, LapakConfig, load_config
+from connectors.config import load_config
+from schemas.config import GroupConfig, LapakConfig
 from schemas.dates import spoken
 from schemas.messages import rupiah
 

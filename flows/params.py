@@ -29,7 +29,7 @@ def _plural(n: int, word: str) -> str:
 def _configured(config_path: Any) -> tuple[int, int] | None:
     """(groups, shops) in the configuration, or None when it can't be read (the run will say why)."""
     try:
-        from schemas.config import load_config
+        from connectors.config import load_config
 
         cfg = load_config(str(config_path))
     except Exception:

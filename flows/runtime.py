@@ -7,7 +7,8 @@ from functools import cached_property
 
 from connectors.marketplace import MarketplaceClient
 from connectors.state import StateStore
-from schemas.config import GroupConfig, LapakConfig, load_config
+from connectors.config import load_config
+from schemas.config import GroupConfig, LapakConfig
 
 
 @dataclass

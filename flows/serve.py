@@ -187,7 +187,7 @@ def serve_command(args: Any) -> int:
     from prefect import serve
     from prefect.settings import PREFECT_UI_URL
 
-    from schemas.config import load_config
+    from connectors.config import load_config
 
     config = load_config(args.config)  # a broken file fails here, naming the key, not in every run
     cfg = Path(args.config).resolve()

@@ -1,4 +1,4 @@
-"""``lapak.toml``: typed configuration with environment overrides.
+"""``lapak.toml``: typed configuration with environment overrides (reading the file: :mod:`connectors.config`).
 
 Every section is a pydantic-settings model whose environment variables
 (``LAPAK_<SECTION>_<KEY>``) win over the file. Unknown keys are errors that name the key.
@@ -7,16 +7,13 @@ Relative paths are resolved against the folder of the config file.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the file and the key."""
+from schemas.errors import ConfigError
 
 
 class _Section(BaseSettings):
@@ -58,17 +55,6 @@ class MarketplaceConfig(_Section):
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
-    def resolve_client_secret(self) -> SecretStr:
-        """The client secret from the environment/file, else from the named Prefect Secret block."""
-        if self.client_secret is not None:
-            return self.client_secret
-        if self.client_secret_block:
-            from prefect.blocks.system import Secret
-
-            return SecretStr(Secret.load(self.client_secret_block).get())
-        raise ConfigError(
-            "no client secret: set LAPAK_CLIENT_SECRET or [marketplace] client_secret_block"
-        )
 
 
 class StateConfig(_Section):
@@ -194,14 +180,3 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: str = "lapak.toml
     except ValidationError as err:
         raise ConfigError(f"{source}: {_describe(err)}") from None
 
-
-def load_config(path: str | Path) -> LapakConfig:
-    """Read and validate ``lapak.toml``; raise :class:`ConfigError` naming the file and key."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return parse_config(data, base_dir=path.resolve().parent, source=str(path))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from flows.intake import GroupIntake, intake_catalogue, load_categories, write_report
-from schemas.config import load_config
+from connectors.config import load_config
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 EXPECTED = json.loads((SAMPLES / "expected_rejects.json").read_text(encoding="utf-8"))

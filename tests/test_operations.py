@@ -383,7 +383,7 @@ def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect
     from connectors.sandbox import running_sandbox
     from connectors.state import StateStore
     from flows.sync import NeedsOperator, sync_catalogues
-    from schemas.config import load_config
+    from connectors.config import load_config
 
     with running_sandbox(tmp_path / "sandbox", rate_limit=None) as sb:
         shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))

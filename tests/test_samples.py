@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from schemas.categories import DEFAULT_CATEGORIES
-from schemas.config import load_config
+from connectors.config import load_config
 from schemas.listing import DESCRIPTION_MAX, NAME_MAX
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

@@ -223,7 +223,7 @@ def _in_process_texts(cfg: Path, secret: str) -> list[tuple[str, str]]:
     """str, repr and traceback of what failed calls raise; repr of the objects holding the secret."""
     from connectors.marketplace import MarketplaceClient
     from flows.runtime import Runtime
-    from schemas.config import load_config
+    from connectors.config import load_config
 
     os.environ["LAPAK_CLIENT_SECRET"] = secret
     try:

@@ -190,7 +190,7 @@ def test_stock_counts_sales_since_the_catalogue_was_recorded_and_never_undoes_on
     import time
 
     from connectors.state import StateStore
-    from schemas.config import load_config
+    from connectors.config import load_config
 
     sync(workdir)
     batik = next(p for p in products(market) if p["name"] == "Batik Tulis Gajah Oling Merah")

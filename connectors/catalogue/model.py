@@ -7,25 +7,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas.dates import StatedDate
+from schemas.errors import CatalogueError
 
 STRING = pd.StringDtype("pyarrow")
 """Every catalogue value is text in this dtype (pyarrow-backed, missing = ``pd.NA``)."""
 
 BIG_FILE_ROWS = 200_000
 """Above this many rows no ``grids`` are kept: the annotated copy is for files people edit by hand."""
-
-
-class CatalogueError(Exception):
-    """The whole file cannot be used (missing, damaged, not a spreadsheet, no header row).
-
-    ``message_id`` is for the group's facilitator (Indonesian), ``message_en`` for operators.
-    """
-
-    def __init__(self, file: str, message_id: str, message_en: str):
-        self.file = file
-        self.message_id = message_id
-        self.message_en = message_en
-        super().__init__(f"{file}: {message_en} ({message_id})")
 
 
 @dataclass

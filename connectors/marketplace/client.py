@@ -30,13 +30,14 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from requests.auth import HTTPBasicAuth
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from connectors.config import client_secret as resolve_client_secret
 from connectors.marketplace import settings as S
-from connectors.marketplace.errors import (
+from schemas.errors import (
     AuthError,
     BadRequestError,
     ForbiddenError,
     MalformedResponseError,
-    MarketplaceError,
+    ChannelError,
     NotFoundError,
     RateLimitedError,
     ServerError,
@@ -59,6 +60,8 @@ from connectors.marketplace.models import (
     Token,
 )
 from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
+
+
 
 if TYPE_CHECKING:
     from schemas.config import MarketplaceConfig
@@ -290,7 +293,7 @@ class MarketplaceClient:
     @classmethod
     def from_config(cls, cfg: MarketplaceConfig, **kwargs: Any) -> MarketplaceClient:
         """A client for ``[marketplace]`` of ``lapak.toml`` (a ``MarketplaceConfig``)."""
-        return cls(cfg.api_url, cfg.auth_url, cfg.fs_id, cfg.client_id, cfg.resolve_client_secret(),
+        return cls(cfg.api_url, cfg.auth_url, cfg.fs_id, cfg.client_id, resolve_client_secret(cfg),
                    rate_limit_per_second=cfg.rate_limit_per_second, **kwargs)
 
     def __repr__(self) -> str:
@@ -328,7 +331,7 @@ class MarketplaceClient:
             if isinstance(err, _TRANSPORT_ERRORS):
                 what = "no answer within the timeout" if isinstance(err, requests.Timeout) else "connection failed"
                 raise TransportError(f"{what} ({type(err).__name__})", endpoint=endpoint) from None
-            raise MarketplaceError(f"request could not be made ({type(err).__name__})", endpoint=endpoint) from None
+            raise ChannelError(f"request could not be made ({type(err).__name__})", endpoint=endpoint) from None
         info = RateLimitInfo.from_headers(resp.headers)
         self.limiter.release(key, items, info, throttled=resp.status_code == 429)
         if resp.status_code == 429:
@@ -360,7 +363,7 @@ class MarketplaceClient:
             raise RateLimitedError(text, reset_after=info.reset_after if info else None, **kw)
         if status >= 500:
             raise ServerError(text, **kw)
-        cls = {400: BadRequestError, 401: AuthError, 403: ForbiddenError, 404: NotFoundError}.get(status, MarketplaceError)
+        cls = {400: BadRequestError, 401: AuthError, 403: ForbiddenError, 404: NotFoundError}.get(status, ChannelError)
         raise cls(text, **kw)
 
     def _exchange(self, method: str, template: str, *, items: int = 1, prepaid: bool = False,
@@ -520,7 +523,7 @@ class MarketplaceClient:
             calls += 1
             try:
                 outcomes = settle(chunk, shop_id, done)
-            except MarketplaceError as err:
+            except ChannelError as err:
                 self._record(chunk, done, result)
                 err.partial = result
                 log.error("%s shop=%s stopped: %s (applied=%d failed=%d, %d rows not sent)", op, shop_id, err,
@@ -594,9 +597,9 @@ class MarketplaceClient:
                         found = self._lookup_created(shop_id, chunk[i], None)
                         if found is not None:
                             done[i] = found
-                except MarketplaceError as lookup_err:
+                except ChannelError as lookup_err:
                     # Not knowing what exists, sending again could make a second listing: stop.
-                    raise MarketplaceError(f"answer lost ({err}) and the SKU look-up failed ({lookup_err}); "
+                    raise ChannelError(f"answer lost ({err}) and the SKU look-up failed ({lookup_err}); "
                                            "not sending again", endpoint="create") from None
                 pending[:] = [i for i in idx if i not in done]
                 if not pending:
