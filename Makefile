@@ -4,16 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench chaos install clean
+.PHONY: demo test lint bench chaos install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the pinned set or the project metadata changes.
+# Reinstall whenever the pinned set or the project metadata changes. Exactly the pinned set:
+# requirements.lock holds every dependency, the sandbox and test extras' included; --no-deps
+# lets nothing unpinned in, and pip check fails if a pinned package (or the project's core)
+# needs something the lock lacks.
 $(STAMP): $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e '.[sandbox,test]'
+	$(BIN)/pip check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,7 +25,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/lapak demo
 
-test: $(STAMP)
+# The habits that keep the code readable: ruff (style, bugs, complexity) and the layer contract
+# (import-linter: the command -> the flows -> the engine; flows -> connectors -> schemas).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

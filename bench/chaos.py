@@ -26,14 +26,15 @@ Every cycle (a ``random.Random`` seeded with ``SEED:CYCLE``, so a cycle repeats 
 Ground truth comes from the catalogue files, their modification times and the sandbox's own
 orders and products, never from the pipeline's state store.
 
-How the flows run (a choice): the flows' own bodies (``sync_catalogues.fn``, ``pull_orders.fn``)
-in this process with Prefect's task machinery replaced by inline calls (:func:`inline_prefect`),
-without a Prefect API: a Prefect flow run costs ~1 s of orchestration against ~0.25 s of work
-here, and hundreds of cycles must fit in minutes. So Prefect's own task retries are not part of
-this suite (the connector's retries are). Killed runs are a process of their own (forked; this
-file with ``--driver`` where fork is not available). The client's backoff is scaled down (0.02 s base instead of 0.5 s; the same
-schedule shape) and its timeout is 1 s, so a 1.5 s latency fault is a lost answer; shop locks
-(flows/locks.py) get a 1 s lease, so a killed run's shops are free 1 s later instead of 90 s.
+How the flows run (a choice): the engine the flows are a shell over (``flows.engine.sync.run_sync``,
+``flows.engine.order_runs.run_order_pull`` / ``run_backfill``) in this process, each step run
+inline (``flows.engine.steps.Inline``), without a Prefect API: a Prefect flow run costs ~1 s of
+orchestration against ~0.25 s of work here, and hundreds of cycles must fit in minutes. So
+Prefect's own task retries are not part of this suite (the connector's retries are). Killed runs
+are a process of their own (forked; this file with ``--driver`` where fork is not available).
+The client's backoff is scaled down (0.02 s base instead of 0.5 s; the same schedule shape) and
+its timeout is 1 s, so a 1.5 s latency fault is a lost answer; shop locks
+(flows/engine/locks.py) get a 1 s lease, so a killed run's shops are free 1 s later instead of 90 s.
 
 Prints cycles, runs by kind, faults injected and fired by kind, kills, and invariant violations
 (with the first examples); exit status 1 when there was any violation.
@@ -55,8 +56,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,49 +93,7 @@ HEADER = ["No", "Nama Produk", "Kategori", "Harga", "Stok", "Berat", "Deskripsi"
 log = logging.getLogger("lapak.chaos")
 
 
-# ---- running the flows' own bodies without a Prefect API -----------------------------------------
-
-class _Done:
-    """What ``Task.submit`` hands back, for a call that already ran."""
-
-    def __init__(self, fn, args, kwargs) -> None:
-        self._value, self._error = None, None
-        try:
-            self._value = fn(*args, **kwargs)
-        except Exception as err:  # as a Prefect future does: raised by .result()
-            self._error = err
-
-    def result(self, *a: Any, **k: Any) -> Any:
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-    def wait(self, *a: Any, **k: Any) -> None:
-        return None
-
-
-class _Inline:
-    """A Prefect task run inline: calling it and ``.submit`` both call the function now."""
-
-    def __init__(self, task) -> None:
-        self.fn = task.fn
-        self.name = task.name
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **kwargs)
-
-    def submit(self, *args: Any, **kwargs: Any) -> _Done:
-        return _Done(self.fn, args, kwargs)
-
-    def map(self, *a: Any, **k: Any):
-        raise NotImplementedError("inline_prefect: Task.map is not supported")
-
-
-def _no_artifact(*args: Any, **kwargs: Any) -> Any:
-    import uuid
-
-    return uuid.uuid4()
-
+# ---- running the flows' engine without a Prefect API ---------------------------------------------
 
 _patch_lock = threading.Lock()
 _patch_users: dict[str, tuple[int, list]] = {}
@@ -156,49 +116,6 @@ def _shared_patch(key: str, apply) -> Iterator[None]:
             if users == 1:
                 for mod, name, obj in reversed(saved):
                     setattr(mod, name, obj)
-
-
-def inline_prefect():
-    """Within: the flow modules' tasks run inline, run loggers are plain loggers, artifacts are
-    not recorded and no Prefect global concurrency limit is looked up — so ``sync_catalogues.fn``
-    / ``pull_orders.fn`` run with no Prefect API. Everything else is the flows' own code."""
-    return _shared_patch("prefect", _inline_prefect)
-
-
-def _inline_prefect() -> list:
-    import importlib
-    import re
-
-    import prefect.artifacts
-    from prefect import Task
-
-    artifact = re.compile(r"^(create|update)_\w*artifact$")
-    modules = [importlib.import_module(m) for m in ("flows.sync", "flows.orders", "flows.intake")]
-    for optional in ("flows.artifacts", "flows.limits"):
-        try:
-            modules.append(importlib.import_module(optional))
-        except ImportError:
-            pass
-    saved = []
-
-    def swap(mod: Any, name: str, new: Any) -> None:
-        saved.append((mod, name, getattr(mod, name)))
-        setattr(mod, name, new)
-
-    for name in dir(prefect.artifacts):
-        if artifact.match(name):
-            swap(prefect.artifacts, name, _no_artifact)
-    for mod in modules:
-        for name, obj in list(vars(mod).items()):
-            if isinstance(obj, Task):
-                swap(mod, name, _Inline(obj))
-            elif name == "get_run_logger":
-                swap(mod, name, (lambda m=mod.__name__: logging.getLogger(m)))
-            elif artifact.match(name):
-                swap(mod, name, _no_artifact)
-        if mod.__name__ == "flows.limits" and hasattr(mod, "_lookup"):
-            swap(mod, "_lookup", lambda name: None)  # no global concurrency limit: the client paces itself
-    return saved
 
 
 def quick_client():
@@ -228,30 +145,37 @@ def short_leases():
 
 
 def _short_leases() -> list:
-    import flows.locks
+    import flows.engine.locks as locks
 
-    saved = [(flows.locks, "DEFAULT_LEASE_S", flows.locks.DEFAULT_LEASE_S)]
-    flows.locks.DEFAULT_LEASE_S = LOCK_LEASE_S
+    saved = [(locks, "DEFAULT_LEASE_S", locks.DEFAULT_LEASE_S)]
+    locks.DEFAULT_LEASE_S = LOCK_LEASE_S
     return saved
 
 
 def run_op(op: str, config: Path) -> dict:
-    """One run of the flow ``op`` (sync, orders or backfill of yesterday and today), its own body, inline."""
-    with inline_prefect(), quick_client(), short_leases():
+    """One run of ``op`` (sync, orders or backfill of yesterday and today): the engine the flow
+    runs, its steps inline; raises what the flow would end FAILED with."""
+    from flows.engine.order_runs import raise_for_errors, run_backfill, run_order_pull
+    from flows.engine.planning import SyncOptions
+    from flows.engine.runtime import open_run
+    from flows.engine.steps import Inline
+    from flows.engine.sync import run_sync
+    from schemas.dates import WIB
+
+    with quick_client(), short_leases(), open_run(config) as rt:
         if op == "sync":
-            from flows.sync import sync_catalogues
-
-            return sync_catalogues.fn(config_path=str(config))
+            report = run_sync(rt, SyncOptions(), Inline(rt))
+            report.raise_for_problems()
+            return report.summary()
         if op == "orders":
-            from flows.orders import pull_orders
+            summary = run_order_pull(rt, Inline(rt))
+        else:
+            from datetime import datetime, timedelta
 
-            return pull_orders.fn(str(config))
-        from datetime import datetime, timedelta
-
-        from flows.orders import WIB, backfill_orders
-
-        today = datetime.now(WIB).date()
-        return backfill_orders.fn(str(config), today - timedelta(days=1), today)
+            today = datetime.now(WIB).date()
+            summary = run_backfill(rt, Inline(rt), today - timedelta(days=1), today)
+        raise_for_errors(summary)
+        return summary
 
 
 # ---- the killed process --------------------------------------------------------------------------
@@ -435,8 +359,8 @@ class World:
     @property
     def store(self):
         if self._store is None:
-            from connectors.state import StateStore
             from connectors.config import load_config
+            from connectors.state import StateStore
 
             self._store = StateStore(load_config(self.config).state_url)
         return self._store
@@ -449,10 +373,10 @@ class World:
 
     def desired(self) -> dict[int, dict[str, dict]]:
         """Per shop: SKU → the listing the catalogues ask for (name unique in the shop, stock by the rule)."""
-        from flows.intake import GroupIntake, intake_catalogue
-        from flows.sync import desired_rows
+        from flows.engine.intake import intake_catalogue
         from schemas.categories import DEFAULT_CATEGORIES, CategoryIndex
-        from schemas.plan import taken_names, unique_names
+        from schemas.listing import listings_of
+        from schemas.naming import taken_names
 
         cats = CategoryIndex(DEFAULT_CATEGORIES, {})
         labels = {g.id: g.village or g.name for g in self.groups}
@@ -465,10 +389,11 @@ class World:
                 key = (path.stat().st_mtime, path.stat().st_size)
                 cached = self._intake_cache.get(g.id)
                 if cached is None or cached[:2] != key:
-                    raw, result = intake_catalogue(path, g.id, cats)
+                    _raw, result = intake_catalogue(path, g.id, cats)
                     if result.rejected_rows:
-                        raise AssertionError(f"{g.id}: the harness wrote rejected rows: {result.rejects.head().to_dict()}")
-                    cached = (*key, desired_rows(GroupIntake(group=None, result=result, raw=raw)))
+                        raise AssertionError(
+                            f"{g.id}: the harness wrote rejected rows: {result.rejects.head().to_dict()}")
+                    cached = (*key, [dict(asdict(x), recorded_stock=x.stock) for x in listings_of(result.listings)])
                     self._intake_cache[g.id] = cached
                 since = int(g.recorded_at)  # orders created from that second on count as sold after it
                 for r in cached[2]:
@@ -480,14 +405,15 @@ class World:
             wanted = {r["sku"]: r["name"] for r in rows}
             market = self.sb.admin.products(shop)
             # Names in use that no row can have: products no catalogue lists (by the plan's own
-            # rule, schemas.plan.taken_names), and a product with an order whose name changed in
+            # rule, schemas.naming.taken_names), and a product with an order whose name changed in
             # its catalogue (the marketplace keeps its name).
-            others = [dict(p, group_id=self.group_of(p["sku"])) for p in market if p["sku"] not in wanted]
+            others = [SimpleNamespace(name=p["name"], sku=p["sku"], group_id=self.group_of(p["sku"]))
+                      for p in market if p["sku"] not in wanted]
             taken = taken_names(others, labels)
             taken.update({p["name"].casefold(): p["sku"] for p in market
                           if p["sku"] in wanted and p["has_order"] and p["name"] != wanted[p["sku"]]})
             skus = set(wanted)
-            out[shop] = {r["sku"]: r for r in unique_names(rows, labels, taken)}
+            out[shop] = {r["sku"]: r for r in _unique_names(rows, labels, taken)}
             self.all_skus |= skus
         return out
 
@@ -589,11 +515,12 @@ class World:
                 else:
                     self.sb.admin.inject_fault(kind, path=path, probability=0.3, count=6, seed=seed)
             elif kind == "error_5xx_after":
-                self.sb.admin.inject_fault(kind, path=rng.choice(EVERY_RUN + WRITE_PATHS + ("/token",)), count=rng.randint(1, 2),
-                                           seed=seed, status=rng.choice((500, 502, 503)))
+                self.sb.admin.inject_fault(kind, path=rng.choice(EVERY_RUN + WRITE_PATHS + ("/token",)),
+                                           count=rng.randint(1, 2), seed=seed, status=rng.choice((500, 502, 503)))
             elif kind == "http_429":  # a storm: several in a row on one path
-                self.sb.admin.inject_fault(kind, path=rng.choice(EVERY_RUN + WRITE_PATHS + READ_PATHS), count=rng.randint(3, 10),
-                                           reset_after=round(rng.uniform(0.02, 0.2), 3), seed=seed)
+                self.sb.admin.inject_fault(kind, path=rng.choice(EVERY_RUN + WRITE_PATHS + READ_PATHS),
+                                           count=rng.randint(3, 10), reset_after=round(rng.uniform(0.02, 0.2), 3),
+                                           seed=seed)
             elif kind == "token_expiry":
                 self.sb.admin.inject_fault(kind, path=rng.choice(("",) + WRITE_PATHS + ("/order/list",)),
                                            count=rng.randint(1, 2), seed=seed)
@@ -608,8 +535,18 @@ class World:
         return injected
 
 
+def _unique_names(rows: list[dict], labels: dict[str, str], taken: dict[str, str]) -> list[dict]:
+    """The plan's own naming rule (schemas.naming.unique_names) on the harness's plain rows."""
+    from schemas.listing import Listing
+    from schemas.naming import unique_names
+
+    fields = set(Listing.__dataclass_fields__)
+    named = unique_names([Listing(**{k: v for k, v in r.items() if k in fields}) for r in rows], labels, taken)
+    return [dict(r, name=n.name) for r, n in zip(rows, named)]
+
+
 def _prefix(group_id: str) -> str:
-    from schemas.catalogue import sku_prefix
+    from schemas.skus import sku_prefix
 
     return sku_prefix(group_id) + "-"
 
@@ -646,7 +583,7 @@ def check_safety(world: World, products: dict[int, list[dict]], before: dict[str
     # The state store never points a SKU at another product, nor two SKUs at one.
     by_id = {p["id"]: p for items in products.values() for p in items}
     for shop in SHOPS:
-        rows = world.store.listing_rows(shop)
+        rows = [asdict(k) for k in world.store.listings(shop_id=shop)]
         ids = Counter(r["product_id"] for r in rows if r["product_id"] is not None)
         bad += [f"state: product {pid} recorded under {n} SKUs in shop {shop}" for pid, n in ids.items() if n > 1]
         for r in rows:
@@ -663,14 +600,14 @@ def check_orders(world: World, *, exact: bool) -> list[str]:
     for shop in SHOPS:
         market = {o["order_id"]: o for o in world.sb.admin.orders(shop)}
         stored = world.store.orders_for(shop)
-        ids = Counter(o.order_id for o, _ in stored)
+        ids = Counter(o.order_id for o in stored)
         bad += [f"order {oid} stored {n} times" for oid, n in ids.items() if n > 1]
-        for o, items in stored:
+        for o in stored:
             m = market.get(o.order_id)
             if m is None:
                 bad.append(f"order {o.order_id} stored for shop {shop} but not on the marketplace")
                 continue
-            lines = sorted((i.sku, i.quantity) for i in items)
+            lines = sorted((i.sku, i.quantity) for i in o.lines)
             if lines != sorted((p["sku"], p["quantity"]) for p in m["products"]):
                 bad.append(f"order {o.order_id}: stored lines {lines} differ from the marketplace's")
             if exact and o.status != m["order_status"]:
@@ -712,7 +649,7 @@ def check_converged(world: World, products: dict[int, list[dict]], desired: dict
         with open(path, encoding="utf-8-sig", newline="") as f:
             for row in csv.DictReader(f):
                 sheets[(int(row["No. Pesanan / Order ID"]), row["SKU"])] += 1
-    stored = Counter((o.order_id, i.sku) for shop in SHOPS for o, items in world.store.orders_for(shop) for i in items)
+    stored = Counter((o.order_id, i.sku) for shop in SHOPS for o in world.store.orders_for(shop) for i in o.lines)
     bad += [f"order sheets: order {k[0]} {k[1]} appears {n} times" for k, n in sheets.items() if n > 1]
     bad += [f"order sheets: order {k[0]} {k[1]} missing" for k in stored if k not in sheets]
     return bad
@@ -758,7 +695,8 @@ class Report:
                "catalogue changes and buyers: " + _fmt(self.people),
                f"zero-write re-sync checks: {self.zero_write_checks}",
                "time spent (s): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(self.spent.items())),
-               f"invariant violations: {self.total_violations}" + (f" ({_fmt(self.violations)})" if self.violations else "")]
+               f"invariant violations: {self.total_violations}"
+               + (f" ({_fmt(self.violations)})" if self.violations else "")]
         out += [f"  {e}" for e in self.examples]
         return out
 

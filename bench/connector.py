@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         fired = stats["faults_fired"].get("error_5xx_after", 0)
         calls = stats["paths"].get(f"/inventory/v1/fs/{sb.fs_id}/stock/update", {}).get("calls", 0)
         print(f"\nfault run: same {args.items} updates, {args.fault_rate:.0%} of stock calls answer 5xx after applying")
-        print(f"  elapsed            {elapsed:.2f} s ({args.items / elapsed:.1f} items/s; each fault re-sends its batch)")
+        print(f"  elapsed            {elapsed:.2f} s ({args.items / elapsed:.1f} items/s; "
+              "each fault re-sends its batch)")
         print(f"  faults fired       {fired} of {calls} stock calls")
         print(f"  client retries     {c['retries']}, HTTP 429 {c['http_429']}, row-level 429 {c['row_429']}")
         print(f"  applied / failed   {len(result.applied)} / {len(result.failed)}")

@@ -149,23 +149,27 @@ class Stages:
 
 
 def instrument(stages: Stages) -> None:
-    import flows.intake as fi
-    import flows.sync as fs
+    import flows.engine.intake as intake
+    import flows.engine.planning as planning
+    import flows.engine.sync as sync
+    import flows.sync as flow
+    import flows.tasks as tasks
     from connectors.state import StateStore
+    from flows.engine.runtime import Runtime
 
-    stages.wrap(fi, "intake_catalogue", "intake: read + normalise (per group)")
-    stages.wrap(fi, "write_report", "intake: rejects report xlsx+csv (per group)")
-    stages.wrap(fs, "load_categories", "categories (cache / GET)")
-    stages.wrap(fs, "snapshot_of", "plan: snapshot fingerprint")
-    stages.wrap(fs, "desired_rows", "plan: desired_rows (frame -> dicts)")
-    stages.wrap(fs, "reconcile_known", "plan: read products back from marketplace")
-    stages.wrap(fs, "unique_names", "plan: unique_names")
-    stages.wrap(fs, "plan_shop", "plan: plan_shop (diff)")
-    stages.wrap(fs, "apply_kind", "apply: marketplace writes + state")
-    stages.wrap(fs, "create_table_artifact", "prefect: summary artifact")
-    stages.wrap(fs.Runtime, "open", "runtime: load config")
+    stages.wrap(intake, "intake_catalogue", "intake: read + normalise (per group)")
+    stages.wrap(intake, "write_report", "intake: rejects report xlsx+csv (per group)")
+    stages.wrap(intake, "listings_of", "intake: listings frame -> Listing values")
+    stages.wrap(sync, "load_categories", "categories (cache / GET)")
+    stages.wrap(planning, "snapshot_of", "plan: snapshot fingerprint")
+    stages.wrap(planning, "reconcile_known", "plan: read products back from marketplace")
+    stages.wrap(planning, "unique_names", "plan: unique_names")
+    stages.wrap(planning, "plan_shop", "plan: plan_shop (diff)")
+    stages.wrap(tasks, "apply_writes", "apply: marketplace writes + state")
+    stages.wrap(flow, "create_table_artifact", "prefect: summary artifact")
+    stages.wrap(Runtime, "open", "runtime: load config, open store and channel")
     stages.wrap(StateStore, "__init__", "state: open + alembic migrate")
-    for m in ("listing_rows", "listings", "last_snapshot", "units_sold", "update_listings", "save_listings", "add_snapshot",
+    for m in ("listings", "last_snapshot", "units_sold", "update_listings", "save_listings", "add_snapshot",
               "upsert_groups", "start_run", "finish_run"):
         stages.wrap(StateStore, m, f"state: {m}")
 
@@ -217,7 +221,7 @@ def sandbox_writes(before: dict, after: dict) -> tuple[dict[str, int], dict[str,
         d = {k: c[k] - b.get(k, 0) for k in ("calls", "items", "http_429", "row_429")}
         if any(d.values()):
             deltas[path] = d
-    writes = {k: 0 for k in KINDS}
+    writes = dict.fromkeys(KINDS, 0)
     for path, d in deltas.items():
         for suffix, kind in WRITE_PATHS.items():
             if path.endswith(suffix):
@@ -246,15 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     from prefect import flow
     from prefect.testing.utilities import prefect_test_harness
 
-    import flows.intake as fi
     import flows.sync as fs
+    import flows.tasks as tasks
     from connectors.sandbox import running_sandbox
     from schemas.categories import DEFAULT_CATEGORIES
+    from schemas.skus import sku_prefix
 
     stages = Stages()
     instrument(stages)
     profiles = ThreadProfiles()
-    for t in (fi.intake_group, fs.plan_shop_task, fs.apply_kind):
+    for t in (tasks.intake_group, tasks.plan_shop, tasks.apply_kind):
         profiles.wrap_task(t)
 
     @flow(name="bench-trivial")
@@ -318,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
                     wall = time.perf_counter() - t0
                     sb_writes, deltas = sandbox_writes(before, sb.admin.stats())
                     print(f"\n== {label}: {wall:.2f} s")
-                    print(f"   flow summary writes: {fmt_writes(summary['writes'])}; planned {summary['planned_writes']}")
-                    print(f"   sandbox per path (calls/items): " + (", ".join(
+                    print(f"   flow summary writes: {fmt_writes(summary['writes'])}; "
+                          f"planned {summary['planned_writes']}")
+                    print("   sandbox per path (calls/items): " + (", ".join(
                         f"{p} {d['calls']}/{d['items']}" for p, d in sorted(deltas.items())) or "nothing"))
                     print("   where the time went (wall s, summed over threads; calls):")
                     for name, s in sorted(stages.seconds.items(), key=lambda kv: -kv[1]):
@@ -353,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
                 if n_held != total or dup_names:
                     failures.append(f"first sync: sandbox holds {n_held} products (expected {total}), "
                                     f"{dup_names} duplicate names")
-                figures.append((f"First sync ({total:,} creates)", f"{first_s:.2f} s, {total / first_s:,.0f} listings/s",
+                figures.append((f"First sync ({total:,} creates)",
+                                f"{first_s:.2f} s, {total / first_s:,.0f} listings/s",
                                 f"writes {fmt_writes(s1['writes'])}; sandbox {fmt_writes(w1)}; "
                                 f"{renamed} shared names suffixed with the village — "
                                 + ("OK" if ok1 and n_held == total and not dup_names else "FAIL")))
@@ -374,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                     ("  minus cold trivial flow run", f"{beyond_cold:.2f} s",
                      f"goal <= {TIME_GOAL_S:g} s — " + ("met" if time_ok else "NOT met")),
                     ("  minus warm trivial flow run", f"{beyond_warm:.2f} s",
-                     f"(stricter) " + ("<= 5 s" if beyond_warm <= TIME_GOAL_S else "> 5 s")),
+                     "(stricter) " + ("<= 5 s" if beyond_warm <= TIME_GOAL_S else "> 5 s")),
                     ("  sandbox reads", ", ".join(f"{p} {d['calls']}" for p, d in sorted(d2.items())) or "none", ""),
                 ]
 
@@ -406,8 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                         by_group_name[p["sku"]] = p
                 new_prices = {}
                 for p in by_group_name.values():
-                    for (gid, name), price in changed.items():
-                        if p["sku"].startswith(fs.sku_prefix(gid) + "-") and (
+                    for gid, name in changed:
+                        if p["sku"].startswith(sku_prefix(gid) + "-") and (
                                 p["name"] == name or p["name"].startswith(name + " - ")):
                             new_prices[(gid, name)] = p["price"]
                 wrong = {k: (new_prices.get(k), v) for k, v in changed.items() if new_prices.get(k) != v}

@@ -16,10 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
-
-from flows.params import WIB
 
 REJECT_LINES = 10      # per group, on the run page; the report has them all
 ORDER_ROWS = 200       # new/changed orders listed per run (the counts are always complete)
@@ -45,34 +42,32 @@ def code(value: Any) -> str:
 
 # ---- sync -------------------------------------------------------------------------------------
 
-def rejects_markdown(intakes: Mapping[str, Any], limit: int = REJECT_LINES) -> str:
+def rejects_markdown(catalogues: Mapping[str, Any], limit: int = REJECT_LINES) -> str:
     """Per group: how many rows were rejected, the first ``limit`` problem lines, where the full report is.
 
-    ``intakes`` maps a group id to its :class:`flows.intake.GroupIntake`, or to the exception
-    that stopped its catalogue from being read.
+    ``catalogues`` maps a group id to its :class:`flows.engine.intake.GroupCatalogue`, or to the
+    exception that stopped its catalogue from being read.
     """
     out = ["# Baris ditolak / Rejected rows", ""]
-    for gid, intake in intakes.items():
-        if isinstance(intake, BaseException):
+    for gid, cat in catalogues.items():
+        if isinstance(cat, BaseException):
             out += [f"## {md(gid)}", "",
-                    f"**Katalog tidak bisa dibaca / The catalogue could not be read:** {md(intake, 400)}", ""]
+                    f"**Katalog tidak bisa dibaca / The catalogue could not be read:** {md(cat, 400)}", ""]
             continue
-        result = intake.result
-        out += [f"## {md(gid)} · {md(intake.group.name)}", "",
-                f"{result.rejected_rows} of {result.rows_in} rows rejected, {result.warnings} warnings. "
+        out += [f"## {md(gid)} · {md(cat.group.name)}", "",
+                f"{cat.rejected} of {cat.rows_in} rows rejected, {cat.warnings} warnings. "
                 f"Full report for the group (Indonesian + English, their own sheet with a reason column): "
-                f"{code(intake.report_xlsx) if intake.report_xlsx else 'not written'}"
-                + (f" and {code(intake.report_csv)}" if intake.report_csv else ""), ""]
-        lines = result.rejects
-        if not len(lines):
+                f"{code(cat.report_xlsx) if cat.report_xlsx else 'not written'}"
+                + (f" and {code(cat.report_csv)}" if cat.report_csv else ""), ""]
+        if not cat.reject_lines:
             continue
         out += ["| sheet | row | column | value | alasan | reason |", "|---|---:|---|---|---|---|"]
-        for r in lines.head(limit).itertuples(index=False):
+        for r in cat.first_rejects[:limit]:
             mark = "" if r.severity == "reject" else " (warning)"
             out.append(f"| {md(r.sheet, 30)} | {int(r.row)} | {md(r.column, 30)} | {md(r.value, 40)} | "
                        f"{md(r.reason_id, 120)} | {md(r.reason_en, 120)}{mark} |")
-        if len(lines) > limit:
-            out.append(f"\n… {len(lines) - limit} more lines in the report.")
+        if cat.reject_lines > limit:
+            out.append(f"\n… {cat.reject_lines - limit} more lines in the report.")
         out.append("")
     return "\n".join(out)
 
@@ -124,17 +119,6 @@ class SyncProgress:
 
 
 # ---- orders -----------------------------------------------------------------------------------
-
-def order_change(kind: str, row: Mapping[str, Any], groups: set[str], status: str) -> dict:
-    """One line of the ``orders-changes`` table (no buyer or address: those stay in the order sheets)."""
-    return {
-        "change": "baru / new" if kind == "new" else "berubah / changed",
-        "invoice": row["invoice_ref_num"], "order_id": row["order_id"], "shop_id": row["shop_id"],
-        "group": ", ".join(sorted(groups)), "status": status, "status_code": row["status"],
-        "created_wib": datetime.fromtimestamp(int(row["create_time"]), WIB).strftime("%Y-%m-%d %H:%M"),
-        "total": row["total_amount"],
-    }
-
 
 def orders_changes_table(summary: Mapping[str, Any], limit: int = ORDER_ROWS) -> tuple[list[dict], int]:
     """The new and changed orders of a pull or backfill (first ``limit``) and how many there were."""

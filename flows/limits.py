@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
+
+from schemas.channel import Channel, ListingEdit, NewListing, ProductRef, SetNumber, WriteResult
 
 LIMIT_PREFIX = "marketplace-shop-"
 RECHECK_S = 60.0  # a limit created or changed while a run is going is noticed within this
@@ -91,30 +93,39 @@ def marketplace_slots(shop_id: int, items: int) -> Iterator[None]:
         yield
 
 
-class PacedWrites:
-    """A marketplace client whose write calls first take the shop's slots (:func:`marketplace_slots`).
+class PacedChannel:
+    """A channel whose writes first take the shop's slots (:func:`marketplace_slots`); reads and
+    everything else go straight to the channel."""
 
-    Reads and everything else go straight to the client. ``on_written(items)`` is told after
-    each write call (the sync's progress bar).
-    """
-
-    WRITES = frozenset({"create_products", "edit_products", "update_prices", "update_stock", "set_active"})
-
-    def __init__(self, client: Any, on_written: Any = None) -> None:
-        self._client = client
-        self._on_written = on_written
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self.name = channel.name
+        self.limits = channel.limits
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if name not in self.WRITES:
-            return attr
+        return getattr(self._channel, name)
 
-        def write(shop_id: int, rows: Any, *args: Any, **kwargs: Any) -> Any:
-            rows = list(rows)
-            with marketplace_slots(shop_id, len(rows)):
-                result = attr(shop_id, rows, *args, **kwargs)
-            if self._on_written is not None:
-                self._on_written(len(rows))
-            return result
+    def __repr__(self) -> str:
+        return f"PacedChannel({self._channel!r})"
 
-        return write
+    def _paced(self, shop_id: int, items: int, call: Callable[[], Any]) -> Any:
+        with marketplace_slots(shop_id, items):
+            return call()
+
+    def create(self, shop_id: int, rows: Sequence[NewListing]) -> WriteResult:
+        return self._paced(shop_id, len(rows), lambda: self._channel.create(shop_id, rows))
+
+    def edit(self, shop_id: int, rows: Sequence[ListingEdit]) -> WriteResult:
+        return self._paced(shop_id, len(rows), lambda: self._channel.edit(shop_id, rows))
+
+    def set_prices(self, shop_id: int, rows: Sequence[SetNumber]) -> WriteResult:
+        return self._paced(shop_id, len(rows), lambda: self._channel.set_prices(shop_id, rows))
+
+    def set_stock(self, shop_id: int, rows: Sequence[SetNumber]) -> WriteResult:
+        return self._paced(shop_id, len(rows), lambda: self._channel.set_stock(shop_id, rows))
+
+    def set_active(self, shop_id: int, rows: Sequence[ProductRef], active: bool) -> WriteResult:
+        return self._paced(shop_id, len(rows), lambda: self._channel.set_active(shop_id, rows, active))
+
+    def upload_picture(self, shop_id: int, data: bytes, filename: str) -> str:
+        return self._paced(shop_id, 1, lambda: self._channel.upload_picture(shop_id, data, filename))

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import StringConstraints
 
+from connectors.config import load_config
 from schemas.config import GROUP_ID_PATTERN
-
-WIB = ZoneInfo("Asia/Jakarta")
+from schemas.dates import WIB
 
 GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 """A group's stable id, as in ``[[groups]] id`` of lapak.toml."""
@@ -29,17 +28,10 @@ def _plural(n: int, word: str) -> str:
 def _configured(config_path: Any) -> tuple[int, int] | None:
     """(groups, shops) in the configuration, or None when it can't be read (the run will say why)."""
     try:
-        from connectors.config import load_config
-
         cfg = load_config(str(config_path))
     except Exception:
         return None
     return len(cfg.groups), len({g.shop_id for g in cfg.groups})
-
-
-def as_wib(moment: datetime) -> str:
-    """A moment as Jakarta wall time: ``2026-11-20 00:00 WIB``."""
-    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
 
 
 def _when(start: datetime | None) -> str:

@@ -19,11 +19,12 @@ note) instead of replayed one after another: each sync or pull catches up on eve
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from schemas.errors import LapakError
 
 TIMEZONE = "Asia/Jakarta"
 TAGS = ["lapak"]
@@ -128,7 +129,7 @@ def skip_missed_runs(names: Iterable[str]) -> int:
                 continue  # first start: nothing was scheduled yet
         if not ids:
             return 0
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         late = FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=ids),
                              state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
                              expected_start_time=FlowRunFilterExpectedStartTime(before_=now - MISSED_GRACE))
@@ -148,79 +149,27 @@ def register_on_pool(deployments: list[Any], work_pool: str) -> list[Any]:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    from flows.cli import CommandError
-
     with get_client(sync_client=True) as client:
         try:
             client.read_work_pool(work_pool)
         except ObjectNotFound:
-            raise CommandError(f"no work pool {work_pool!r}: create it with "
+            raise LapakError(f"no work pool {work_pool!r}: create it with "
                                f"`prefect work-pool create {work_pool} --type process`") from None
     return [d.apply(work_pool_name=work_pool) for d in deployments]
 
 
-def _check_server() -> str:
+def check_server() -> str:
     """The Prefect API URL; a clear error when none is set or it does not answer."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
-    from flows.cli import CommandError
-
     url = PREFECT_API_URL.value()
     if not url:
-        raise CommandError("no Prefect server configured: start one with `prefect server start` and set "
+        raise LapakError("no Prefect server configured: start one with `prefect server start` and set "
                            "PREFECT_API_URL (e.g. `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`)")
     with get_client(sync_client=True) as client:
         failure = client.api_healthcheck()
     if failure is not None:
-        raise CommandError(f"the Prefect server at {url} does not answer ({type(failure).__name__}); "
+        raise LapakError(f"the Prefect server at {url} does not answer ({type(failure).__name__}); "
                            "is `prefect server start` running?")
     return url
-
-
-def serve_command(args: Any) -> int:
-    """``lapak serve --config F``: publish the three deployments and run what they schedule, until stopped.
-
-    With ``args.work_pool`` (optional; ``--work-pool POOL``) the deployments are registered on that
-    process work pool instead, for workers on other machines, and the command returns at once.
-    """
-    from prefect import serve
-    from prefect.settings import PREFECT_UI_URL
-
-    from connectors.config import load_config
-
-    config = load_config(args.config)  # a broken file fails here, naming the key, not in every run
-    cfg = Path(args.config).resolve()
-    url = _check_server()
-    names = deployment_names()
-    deployments = build_deployments(cfg, [g.id for g in config.groups])
-    pool = getattr(args, "work_pool", None)
-    if pool:
-        register_on_pool(deployments, pool)
-        print(f"lapak serve: {', '.join(names.values())} registered on work pool {pool!r} ({cfg}).")
-        print(f"Start workers where the package, {cfg.name} and its catalogues are (same paths): "
-              f"prefect worker start --pool {pool}")
-        return 0
-    skipped = skip_missed_runs([names["sync"], names["orders"]])
-
-    ui = PREFECT_UI_URL.value() or url.removesuffix("/api")
-    print(f"lapak serve: {cfg} on {url}", flush=True)
-    print(f"  {names['sync']:32} catalogue sync, every hour at :05 ({TIMEZONE})")
-    print(f"  {names['orders']:32} order pull, every 15 minutes ({TIMEZONE})")
-    print(f"  {names['backfill']:32} order backfill, by hand: parameters start, end (YYYY-MM-DD)")
-    if skipped:
-        print(f"  {skipped} scheduled runs missed while nothing was serving were skipped; the next ones catch up.")
-    print(f"Runs, artifacts and schedules: {ui}/deployments · stop with Ctrl-C (the schedules stay on)", flush=True)
-    serve(*deployments, pause_on_shutdown=False)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m flows.serve --config F``: exactly ``lapak serve`` (same checks, same errors)."""
-    from flows.cli import main as lapak
-
-    return lapak(["serve", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

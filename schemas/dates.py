@@ -1,4 +1,5 @@
-"""Dates as village catalogues write them, and the date a catalogue says its stock was counted.
+"""Dates as village catalogues write them, the date a catalogue says its stock was counted, and
+calendar math in Jakarta time (WIB), where the groups live and their months begin.
 
 Day first, always: ``17 Agustus 2026``, ``5 Okt 2026``, ``Senin, 5 Okt 2026``, ``03/04/2026``
 (3 April), ``3-4-26``, ``2026-04-03`` (ISO, as a spreadsheet's own date cell reads), English
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+WIB = ZoneInfo("Asia/Jakarta")
 
 MONTHS = {
     "januari": 1, "jan": 1, "january": 1,
@@ -93,3 +97,37 @@ class StatedDate:
 
     def where(self) -> str:
         return f"{self.sheet}!{self.column}{self.row}"
+
+
+# ---- Jakarta time ---------------------------------------------------------------------------
+
+_YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def as_wib(moment: datetime) -> str:
+    """A moment as Jakarta wall time: ``2026-11-20 00:00 WIB``."""
+    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
+
+
+def month_of(unix: int) -> str:
+    """``YYYY-MM`` of a UNIX time, in Asia/Jakarta."""
+    return datetime.fromtimestamp(int(unix), WIB).strftime("%Y-%m")
+
+
+def month_bounds(month: str) -> tuple[int, int]:
+    """``[start, end)`` in UNIX seconds of a ``YYYY-MM`` month in Asia/Jakarta."""
+    if not _YEAR_MONTH.match(month):
+        raise ValueError(f"month {month!r} is not YYYY-MM")
+    y, m = int(month[:4]), int(month[5:])
+    lo = datetime(y, m, 1, tzinfo=WIB)
+    hi = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=WIB)
+    return int(lo.timestamp()), int(hi.timestamp())
+
+
+def day_bounds(start: date, end: date) -> tuple[int, int]:
+    """Inclusive calendar days in Asia/Jakarta as ``[start 00:00 WIB, end+1 00:00 WIB)`` UNIX seconds."""
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=WIB)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=WIB)
+    return int(lo.timestamp()), int(hi.timestamp())

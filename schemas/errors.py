@@ -24,7 +24,13 @@ class ConfigError(LapakError, ValueError):
 
 
 class NeedsOperator(LapakError, RuntimeError):
-    """The run did what it safely could; something needs an operator (the message says what)."""
+    """The run did what it safely could; something needs an operator (the message says what).
+
+    ``summary`` is what the run did meanwhile (printed by the ``lapak`` command)."""
+
+    def __init__(self, message: str, *, summary: dict | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class CatalogueError(LapakError):

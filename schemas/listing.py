@@ -1,14 +1,20 @@
-"""A catalogue row, the listing it becomes, and the reject it becomes instead.
+"""A listing: what a catalogue row becomes, and what a shop is known to hold.
 
-The intake works on whole columns (pandas); these models are the shapes at the edges:
-what a row is, what leaves the pipeline for the marketplace, and what goes back to a group.
+The intake works on whole columns (an Arrow-backed frame); a group's listings leave it as
+:class:`Listing` values. :class:`KnownListing` is a product on a channel as the pipeline last
+confirmed it (the state store's row). Both are plain frozen dataclasses: thousands are built per
+sync, so validation happens where data enters (the normaliser) and leaves (the channel payload
+models), not on every object.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+import pandas as pd
+from pydantic import BaseModel, Field
 
 # The marketplace's field rules (../shared/marketplace-api.md, "Products").
 NAME_MAX = 70
@@ -19,48 +25,78 @@ STOCK_MIN, STOCK_MAX = 0, 999_999
 MIN_ORDER_MIN, MIN_ORDER_MAX = 1, 9_999
 PICTURES_MIN, PICTURES_MAX = 1, 5
 
-# Canonical catalogue columns. Photos may come from several columns (Foto 1 … Foto 5).
-FIELDS = (
-    "name", "category", "price", "stock", "weight", "description", "photo",
-    "sku", "min_order", "condition", "variant", "pirt", "halal", "expiry", "unit", "no",
-)
+Condition = Literal["NEW", "USED"]
+Status = Literal["ACTIVE", "INACTIVE"]
 
 
-class RawRow(BaseModel):
-    """One catalogue row as written, keyed by canonical field, before any parsing."""
-
-    model_config = ConfigDict(extra="allow")
-
-    file: str
-    sheet: str
-    row: int = Field(description="Row number as the spreadsheet shows it (1-based).")
-    name: str | None = None
-    category: str | None = None
-    price: str | None = None
-    stock: str | None = None
-    weight: str | None = None
-    description: str | None = None
-    photos: list[str] = Field(default_factory=list)
-
-
-class Listing(BaseModel):
-    """A normalised listing, within every marketplace field rule."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One catalogue row made a listing, within every field rule; ``stock`` as the catalogue records it."""
 
     group_id: str
-    sku: str = Field(min_length=1, max_length=SKU_MAX)
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    sku: str
+    name: str
     category_id: int
-    price: int = Field(ge=PRICE_MIN, le=PRICE_MAX)
-    stock: int = Field(ge=STOCK_MIN, le=STOCK_MAX)
-    min_order: int = Field(default=1, ge=MIN_ORDER_MIN, le=MIN_ORDER_MAX)
-    weight_g: float = Field(gt=0)
-    condition: Literal["NEW", "USED"] = "NEW"
-    description: str = Field(default="", max_length=DESCRIPTION_MAX)
-    pictures: tuple[HttpUrl, ...] = Field(min_length=PICTURES_MIN, max_length=PICTURES_MAX)
+    price: int
+    stock: int
+    min_order: int
+    weight_g: float
+    condition: Condition
+    description: str
+    pictures: tuple[str, ...]
     sheet: str = ""
     row: int = 0
+
+
+def listings_of(frame: pd.DataFrame) -> list[Listing]:
+    """The normaliser's listings frame as :class:`Listing` values (column by column, no per-row pandas)."""
+    cols = {c: frame[c].tolist() for c in ("group_id", "sku", "name", "category_id", "price", "stock",
+                                           "min_order", "weight_g", "condition", "description", "pictures",
+                                           "sheet", "row")}
+    rows: Iterator[tuple] = zip(*cols.values())
+    return [Listing(group_id=g, sku=s, name=n, category_id=int(c), price=int(p), stock=int(k), min_order=int(m),
+                    weight_g=float(w), condition=str(cond), description=d, pictures=tuple(pics), sheet=str(sh),
+                    row=int(r))
+            for g, s, n, c, p, k, m, w, cond, d, pics, sh, r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownListing:
+    """A product on a shop as the pipeline last confirmed it (one per shop and SKU).
+
+    ``stock`` is what was last pushed and confirmed (``STOCK_UNKNOWN`` once the channel changed it
+    by itself, see :mod:`schemas.stock`); ``recorded_stock`` is what the catalogue said.
+    """
+
+    shop_id: int
+    sku: str
+    group_id: str
+    product_id: int | None
+    name: str
+    category_id: int
+    price: int
+    stock: int
+    recorded_stock: int
+    min_order: int
+    weight_g: float
+    condition: str
+    description: str
+    pictures: tuple[str, ...]
+    status: str = "ACTIVE"
+    in_catalogue: bool = True
+    has_orders: bool = False
+
+    @classmethod
+    def created(cls, shop_id: int, listing: Listing, product_id: int | None, stock: int) -> KnownListing:
+        """What a confirmed create of ``listing`` (with ``stock`` pushed) leaves on the shop."""
+        return cls(shop_id=shop_id, sku=listing.sku, group_id=listing.group_id, product_id=product_id,
+                   name=listing.name, category_id=listing.category_id, price=listing.price, stock=stock,
+                   recorded_stock=listing.stock, min_order=listing.min_order, weight_g=listing.weight_g,
+                   condition=listing.condition, description=listing.description, pictures=listing.pictures)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
 
 
 class Reject(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from schemas import values as v
 from schemas.listing import DESCRIPTION_MAX, NAME_MAX, PICTURES_MAX
 
+
 def rupiah(amount: int | float) -> str:
     """Rupiah the Indonesian way: ``Rp 15.000``."""
     return "Rp " + f"{int(amount):,}".replace(",", ".")
@@ -42,11 +43,17 @@ REASONS: dict[tuple[str, str], tuple[str, str]] = {
         "Stok kosong — tulis jumlahnya, atau 0 / 'habis' bila tidak ada",
         "Stock is empty — write the count, or 0 / 'habis' if none",
     ),
-    ("stock", v.NOT_NUMBER): ("Stok bukan angka — tulis misalnya 40 atau 40 pcs", "Stock is not a number — write e.g. 40 or 40 pcs"),
+    ("stock", v.NOT_NUMBER): (
+        "Stok bukan angka — tulis misalnya 40 atau 40 pcs",
+        "Stock is not a number — write e.g. 40 or 40 pcs",
+    ),
     ("stock", v.NEGATIVE): ("Stok tidak boleh negatif", "Stock cannot be negative"),
     ("stock", v.NOT_WHOLE): ("Stok harus bilangan bulat", "Stock must be a whole number"),
     ("stock", "range"): ("Stok maksimal 999.999", "Stock can be at most 999,999"),
-    ("weight", v.MISSING): ("Berat kosong — tulis misalnya 250 gr atau 0,5 kg", "Weight is empty — write e.g. 250 gr or 0,5 kg"),
+    ("weight", v.MISSING): (
+        "Berat kosong — tulis misalnya 250 gr atau 0,5 kg",
+        "Weight is empty — write e.g. 250 gr or 0,5 kg",
+    ),
     ("weight", v.NOT_NUMBER): (
         "Berat tidak terbaca — tulis misalnya 250 gr, 0,5 kg atau 2 ons",
         "Weight cannot be read — write e.g. 250 gr, 0,5 kg or 2 ons",

@@ -1,195 +1,231 @@
 """The sync plan: what to write to one shop so it holds exactly the desired listings.
 
-Pure functions on plain values: desired listings (from the catalogues) against known listings
-(from the state store, or read back from the marketplace) → creates, edits of only the fields
-that changed, price and stock updates, deactivations and reactivations. An unchanged catalogue
-plans zero writes. The plan is a value: print it (``lapak sync --dry-run``), apply it, test it.
+Pure: desired listings (from the catalogues) against known listings (from the state store, or
+read back from the channel) → creates, edits of only the fields that changed, price and stock
+updates, deactivations and reactivations. An unchanged catalogue plans zero writes. The plan is
+a value: print it (``lapak sync --dry-run``), apply it (one writer per :class:`WriteKind`), test it.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import textwrap
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from schemas.listing import NAME_MAX
+from schemas.listing import KnownListing, Listing
 from schemas.messages import rupiah
 
 # Fields changed through ``edit``; price and stock have their own absolute, idempotent calls.
 EDIT_FIELDS = ("name", "category_id", "min_order", "weight_g", "condition", "description", "pictures")
-# The order writes are applied in: renames first, so a name one product gives up is free for a
-# product created in the same run (deactivated products keep their names: they free none).
-KINDS = ("edits", "creates", "reactivate", "prices", "stocks", "deactivate")
 
 
-def _same(field_name: str, a: Any, b: Any) -> bool:
-    if field_name == "weight_g":
-        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
-    if field_name == "pictures":
-        return list(a or []) == list(b or [])
-    return a == b
+class WriteKind(StrEnum):
+    """A kind of write, in the order a plan is applied: renames first, so a name one product gives
+    up is free for a product created in the same run (deactivated products keep their names)."""
+
+    EDITS = "edits"
+    CREATES = "creates"
+    REACTIVATE = "reactivate"
+    PRICES = "prices"
+    STOCKS = "stocks"
+    DEACTIVATE = "deactivate"
+
+
+KINDS: tuple[WriteKind, ...] = tuple(WriteKind)
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """A product the shop does not hold yet, with the stock to push."""
+
+    listing: Listing
+    stock: int
+
+    @property
+    def sku(self) -> str:
+        return self.listing.sku
+
+    @property
+    def group_id(self) -> str:
+        return self.listing.group_id
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Fields of a known product that changed: field → (old, new)."""
+
+    sku: str
+    group_id: str
+    product_id: int
+    changes: Mapping[str, tuple[Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A new absolute price or stock for a known product."""
+
+    sku: str
+    group_id: str
+    product_id: int
+    old: int | None
+    new: int
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    """A known product to activate or deactivate."""
+
+    sku: str
+    group_id: str
+    product_id: int
+    name: str
+
+
+Entry = Create | Edit | Change | Toggle
+
+
+def _no_writes() -> dict[WriteKind, list]:
+    return {kind: [] for kind in WriteKind}
 
 
 @dataclass
 class Plan:
-    """Writes for one shop. Each entry is a dict naming ``sku``, ``group_id`` and what changes."""
+    """Writes for one shop, by kind; ``held`` are deactivations the shrink guard keeps back."""
 
     shop_id: int
-    creates: list[dict] = field(default_factory=list)
-    edits: list[dict] = field(default_factory=list)  # {sku, group_id, product_id, changes: {f: (old, new)}}
-    prices: list[dict] = field(default_factory=list)  # {sku, group_id, product_id, old, new}
-    stocks: list[dict] = field(default_factory=list)  # {sku, group_id, product_id, old, new}
-    deactivate: list[dict] = field(default_factory=list)  # {sku, group_id, product_id, name}
-    reactivate: list[dict] = field(default_factory=list)
-    held: list[dict] = field(default_factory=list)  # deactivations held by the shrink guard
+    entries: dict[WriteKind, list] = field(default_factory=_no_writes)
+    held: list[Toggle] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
+    def creates(self) -> list[Create]:
+        return self.entries[WriteKind.CREATES]
+
+    @property
+    def edits(self) -> list[Edit]:
+        return self.entries[WriteKind.EDITS]
+
+    @property
+    def prices(self) -> list[Change]:
+        return self.entries[WriteKind.PRICES]
+
+    @property
+    def stocks(self) -> list[Change]:
+        return self.entries[WriteKind.STOCKS]
+
+    @property
+    def reactivate(self) -> list[Toggle]:
+        return self.entries[WriteKind.REACTIVATE]
+
+    @property
+    def deactivate(self) -> list[Toggle]:
+        return self.entries[WriteKind.DEACTIVATE]
+
+    @property
     def writes(self) -> int:
-        """Item writes the plan makes (each counts against the marketplace's rate limit)."""
-        return sum(len(getattr(self, k)) for k in KINDS)
+        """Item writes the plan makes (each counts against the channel's rate limit)."""
+        return sum(len(rows) for rows in self.entries.values())
 
     def counts(self, group_id: str | None = None) -> dict[str, int]:
-        pick = (lambda rows: rows) if group_id is None else (lambda rows: [r for r in rows if r["group_id"] == group_id])
-        return {k: len(pick(getattr(self, k))) for k in (*KINDS, "held")}
+        """Writes per kind (and ``held``), for one group or the whole shop."""
+        def n(rows: list) -> int:
+            return len(rows) if group_id is None else sum(r.group_id == group_id for r in rows)
+
+        return {**{kind.value: n(rows) for kind, rows in self.entries.items()}, "held": n(self.held)}
 
     def to_markdown(self, limit: int = 50) -> str:
         """The plan as operators read it (the dry-run output and the Prefect artifact)."""
         lines = [f"### Shop {self.shop_id}: {self.writes} writes"]
         if not self.writes and not self.held:
             lines.append("Nothing to change: the marketplace already matches the catalogues.")
-
-        def section(title: str, rows: list[dict], fmt) -> None:
-            if not rows:
-                return
-            lines.append(f"\n**{title}** ({len(rows)})")
-            lines.extend(f"- {fmt(r)}" for r in rows[:limit])
-            if len(rows) > limit:
-                lines.append(f"- … and {len(rows) - limit} more")
-
-        section("Create", self.creates, lambda r: f"`{r['sku']}` {r['name']} — {rupiah(r['price'])}, stock {r['stock']}")
-        section("Edit", self.edits, lambda r: f"`{r['sku']}` " + ", ".join(
-            f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in r["changes"].items()))
-        section("Reactivate", self.reactivate, lambda r: f"`{r['sku']}` {r.get('name', '')}")
-        section("Price", self.prices, lambda r: f"`{r['sku']}` {rupiah(r['old'])} → {rupiah(r['new'])}")
-        section("Stock", self.stocks, lambda r: f"`{r['sku']}` {r['old']} → {r['new']}")
-        section("Deactivate", self.deactivate, lambda r: f"`{r['sku']}` {r['name']}")
-        section("Held by the shrink guard (not deactivated)", self.held, lambda r: f"`{r['sku']}` {r['name']}")
+        for title, rows, fmt in self._sections():
+            if rows:
+                lines.append(f"\n**{title}** ({len(rows)})")
+                lines.extend(f"- {fmt(r)}" for r in rows[:limit])
+                if len(rows) > limit:
+                    lines.append(f"- … and {len(rows) - limit} more")
         if self.notes:
             lines.append("\n**Notes**")
             lines.extend(f"- {n}" for n in self.notes)
         return "\n".join(lines)
 
+    def _sections(self) -> list[tuple[str, list, Callable[[Any], str]]]:
+        return [
+            ("Create", self.creates, lambda c: f"`{c.sku}` {c.listing.name} — {rupiah(c.listing.price)}, "
+                                               f"stock {c.stock}"),
+            ("Edit", self.edits, lambda e: f"`{e.sku}` " + ", ".join(
+                f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in e.changes.items())),
+            ("Reactivate", self.reactivate, lambda t: f"`{t.sku}` {t.name}"),
+            ("Price", self.prices, lambda c: f"`{c.sku}` {rupiah(c.old or 0)} → {rupiah(c.new)}"),
+            ("Stock", self.stocks, lambda c: f"`{c.sku}` {c.old} → {c.new}"),
+            ("Deactivate", self.deactivate, lambda t: f"`{t.sku}` {t.name}"),
+            ("Held by the shrink guard (not deactivated)", self.held, lambda t: f"`{t.sku}` {t.name}"),
+        ]
+
 
 def _short(v: Any, n: int = 40) -> str:
-    s = str(v)
+    s = str(list(v)) if isinstance(v, tuple) else str(v)
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _suffixed(name: str, suffix: str) -> str:
-    base = textwrap.shorten(name, NAME_MAX - len(suffix), placeholder="") or name[: NAME_MAX - len(suffix)]
-    return base + suffix
+def _same(field_name: str, a: Any, b: Any) -> bool:
+    if field_name == "weight_g":
+        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
+    if field_name == "pictures":
+        return tuple(a or ()) == tuple(b or ())
+    return a == b
 
 
-def taken_names(others: list[dict], labels: dict[str, str]) -> dict[str, str]:
-    """Casefolded names (→ SKU) held by shop products that are not being planned now.
-
-    A product of another group that got `` - <label>`` also blocks its name as written, so a
-    sync of one group of a shared shop keeps the suffix a full sync gave (no renaming back and
-    forth between the two).
-    """
-    taken: dict[str, str] = {}
-    for k in others:
-        taken[k["name"].casefold()] = k["sku"]
-        label = labels.get(k.get("group_id", ""))
-        if label:
-            base = re.sub(rf" - {re.escape(label)}(?: \d+)?$", "", k["name"])
-            if base != k["name"]:
-                taken.setdefault(base.casefold(), k["sku"])
-    return taken
-
-
-def unique_names(desired: list[dict], labels: dict[str, str], taken: dict[str, str]) -> list[dict]:
-    """Names unique within the shop (case-insensitive), stable across runs.
-
-    ``desired`` rows of several groups sharing a shop; ``labels`` group id → what tells the
-    groups apart (the village, else the group's name); ``taken`` casefolded name → SKU of
-    products already in the shop that are not desired (another tool's, a deactivated one), and
-    names the marketplace will not let go (a product with an order keeps its name).
-    A name used by more than one product gets `` - <label>`` appended, shortened at a word
-    boundary to fit 70 characters. When that name is itself in use (a deactivated product
-    kept it, two groups share a label, another row is called that) it is numbered:
-    `` - <label> 2``, `` - <label> 3`` … in the rows' order.
-    """
-    users: dict[str, set[str]] = {}
-    for d in desired:
-        users.setdefault(d["name"].casefold(), set()).add(d["sku"])
-    for name, sku in taken.items():
-        users.setdefault(name, set()).add(sku)
-    shared = [len(users[d["name"].casefold()]) > 1 for d in desired]
-    # Names kept as written are unique and free; suffixed ones must also avoid each other.
-    assigned = {d["name"].casefold() for d, s in zip(desired, shared) if not s}
-    out = []
-    for d, is_shared in zip(desired, shared):
-        if is_shared:
-            label = labels[d["group_id"]]
-            name, n = _suffixed(d["name"], f" - {label}"), 1
-            while name.casefold() in assigned or taken.get(name.casefold(), d["sku"]) != d["sku"]:
-                n += 1
-                name = _suffixed(d["name"], f" - {label} {n}")
-            assigned.add(name.casefold())
-            d = dict(d, name=name)
-        out.append(d)
-    return out
+def _plan_known(plan: Plan, d: Listing, k: KnownListing, stock: int) -> None:
+    """The writes that bring the known product ``k`` to the desired listing ``d``."""
+    assert k.product_id is not None
+    sku, gid, pid = d.sku, d.group_id, k.product_id
+    changes = {f: (getattr(k, f), getattr(d, f)) for f in EDIT_FIELDS if not _same(f, getattr(k, f), getattr(d, f))}
+    if "name" in changes and k.has_orders:
+        plan.notes.append(f"{sku}: the name stays \"{k.name}\" — it cannot change once the product "
+                          f"has an order (catalogue says \"{d.name}\")")
+        del changes["name"]
+    if changes:
+        plan.edits.append(Edit(sku, gid, pid, changes))
+    if not k.active:
+        plan.reactivate.append(Toggle(sku, gid, pid, d.name))
+    if k.price != d.price:
+        plan.prices.append(Change(sku, gid, pid, k.price, d.price))
+    if k.stock != stock:
+        plan.stocks.append(Change(sku, gid, pid, k.stock, stock))
 
 
 def plan_shop(
     shop_id: int,
-    desired: list[dict],
-    known: list[dict],
-    stock: dict[str, int],
+    desired: Iterable[Listing],
+    known: Iterable[KnownListing],
+    stock: Mapping[str, int],
     *,
     managed_groups: set[str],
     hold_deactivation: set[str] = frozenset(),
 ) -> Plan:
     """Plan one shop.
 
-    ``desired``: listings from the catalogues (sku, group_id, name, category_id, price,
-    min_order, weight_g, condition, description, pictures). ``known``: what the marketplace
-    holds as last confirmed (the same fields plus product_id, stock, status, has_orders).
-    ``stock``: the stock to push per desired SKU. Known listings of ``managed_groups`` that
-    are no longer desired are deactivated, unless their group is in ``hold_deactivation``.
+    ``desired``: listings from the catalogues. ``known``: what the shop holds as last confirmed.
+    ``stock``: the stock to push per desired SKU. Known listings of ``managed_groups`` that are
+    no longer desired are deactivated, unless their group is in ``hold_deactivation``.
     """
     plan = Plan(shop_id=shop_id)
-    known_by_sku = {k["sku"]: k for k in known}
+    known = list(known)
+    known_by_sku = {k.sku: k for k in known}
     desired_skus = set()
     for d in desired:
-        sku = d["sku"]
-        desired_skus.add(sku)
-        k = known_by_sku.get(sku)
-        if k is None or k.get("product_id") is None:
-            plan.creates.append(dict(d, stock=stock[sku]))
-            continue
-        base = {"sku": sku, "group_id": d["group_id"], "product_id": k["product_id"]}
-        changes = {f: (k.get(f), d[f]) for f in EDIT_FIELDS if not _same(f, k.get(f), d[f])}
-        if "name" in changes and k.get("has_orders"):
-            plan.notes.append(f"{sku}: the name stays \"{k['name']}\" — it cannot change once the product "
-                              f"has an order (catalogue says \"{d['name']}\")")
-            del changes["name"]
-        if changes:
-            plan.edits.append(dict(base, changes=changes))
-        if k.get("status") == "INACTIVE":
-            plan.reactivate.append(dict(base, name=d["name"]))
-        if k.get("price") != d["price"]:
-            plan.prices.append(dict(base, old=k.get("price"), new=d["price"]))
-        if k.get("stock") != stock[sku]:
-            plan.stocks.append(dict(base, old=k.get("stock"), new=stock[sku]))
+        desired_skus.add(d.sku)
+        k = known_by_sku.get(d.sku)
+        if k is None or k.product_id is None:
+            plan.creates.append(Create(d, stock[d.sku]))
+        else:
+            _plan_known(plan, d, k, stock[d.sku])
     for k in known:
-        if k["sku"] in desired_skus or k["group_id"] not in managed_groups:
+        if k.sku in desired_skus or k.group_id not in managed_groups or not k.active or k.product_id is None:
             continue
-        if k.get("status") == "ACTIVE" and k.get("product_id") is not None:
-            row = {"sku": k["sku"], "group_id": k["group_id"], "product_id": k["product_id"], "name": k["name"]}
-            (plan.held if k["group_id"] in hold_deactivation else plan.deactivate).append(row)
+        toggle = Toggle(k.sku, k.group_id, k.product_id, k.name)
+        (plan.held if k.group_id in hold_deactivation else plan.deactivate).append(toggle)
     return plan

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from schemas.text import blank, to_numpy
+
 # Error codes (explained in schemas.messages). Kept as int8 so a million rows compare fast.
 OK = 0
 MISSING = 1
@@ -70,23 +72,15 @@ def _arrow(raw: pd.Series | pa.Array) -> pa.Array:
     return pc.utf8_lower(pc.utf8_trim_whitespace(arr))  # the grammars below allow any spacing
 
 
-def _np(arr: pa.Array) -> np.ndarray:
-    return arr.to_numpy(zero_copy_only=False)
-
-
-def _blank(arr: pa.Array) -> np.ndarray:
-    return _np(pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True))
-
-
 def _match(arr: pa.Array, pattern: str) -> np.ndarray:
-    return _np(pc.fill_null(pc.match_substring_regex(arr, pattern), False))
+    return to_numpy(pc.fill_null(pc.match_substring_regex(arr, pattern), False))
 
 
 def _lookup(words: pa.Array, table: dict[str, float], default: float) -> np.ndarray:
     """Map a column of (few distinct) words through ``table``; '' → default, unknown → NaN."""
     enc = pc.dictionary_encode(pc.fill_null(words, ""))
     factors = np.array([default if w == "" else table.get(w, np.nan) for w in enc.dictionary.to_pylist()] + [np.nan])
-    return factors[_np(enc.indices)]
+    return factors[to_numpy(enc.indices)]
 
 
 def parse_number(num: pa.Array, *, comma_thousands_ambiguous: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -118,19 +112,19 @@ def parse_number(num: pa.Array, *, comma_thousands_ambiguous: bool) -> tuple[np.
             digits = pc.if_else(pa.array(mask), rewrite(num) if rewrite else num, digits)
             taken |= mask
             code[mask] = OK
-    value = _np(pc.cast(pc.fill_null(digits, "nan"), pa.float64())).copy()  # writable
+    value = to_numpy(pc.cast(pc.fill_null(digits, "nan"), pa.float64())).copy()  # writable
     frac = _match(num, _FRACTION) & ~taken
     if frac.any():
         parts = pc.extract_regex(num.filter(pa.array(frac)), r"^(?P<a>\d+)/(?P<b>[1-9]\d*)$")
-        a = _np(pc.cast(parts.field("a"), pa.float64()))
-        b = _np(pc.cast(parts.field("b"), pa.float64()))
+        a = to_numpy(pc.cast(parts.field("a"), pa.float64()))
+        b = to_numpy(pc.cast(parts.field("b"), pa.float64()))
         value[frac] = a / b
         code[frac] = OK
     return value, code
 
 
-def _finish(value: np.ndarray, code: np.ndarray, blank: np.ndarray) -> Parsed:
-    code[blank] = MISSING
+def _finish(value: np.ndarray, code: np.ndarray, empty: np.ndarray) -> Parsed:
+    code[empty] = MISSING
     value = np.where(code == OK, value, np.nan)
     return Parsed(value=value, error=code)
 
@@ -148,7 +142,7 @@ def parse_price(raw: pd.Series | pa.Array, unit: str | None = None) -> Parsed:
     Text (``nego``, ``hubungi kami``, ``-``) is NOT_NUMBER, never zero.
     """
     arr = _arrow(raw)
-    blank = _blank(arr)
+    empty = blank(arr)
     parts = pc.extract_regex(arr, _PRICE)
     num = parts.field("num")
     value, code = parse_number(num, comma_thousands_ambiguous=True)
@@ -157,14 +151,14 @@ def parse_price(raw: pd.Series | pa.Array, unit: str | None = None) -> Parsed:
     mult = _lookup(mult_words, PRICE_MULTIPLIERS, base)
     # "1,5 jt" and "7,5rb" use the comma as a decimal mark: no ambiguity with a multiplier.
     # (an unmatched optional group comes back as "", not null)
-    redo = _np(pc.fill_null(pc.greater(pc.utf8_length(mult_words), 0), False)) & (code == AMBIGUOUS)
+    redo = to_numpy(pc.fill_null(pc.greater(pc.utf8_length(mult_words), 0), False)) & (code == AMBIGUOUS)
     if redo.any():
-        value[redo] = _np(pc.cast(pc.replace_substring(num.filter(pa.array(redo)), ",", "."), pa.float64()))
+        value[redo] = to_numpy(pc.cast(pc.replace_substring(num.filter(pa.array(redo)), ",", "."), pa.float64()))
         code[redo] = OK
     value = value * mult
     rounded = np.round(value)
     code[(code == OK) & (np.abs(value - rounded) > 1e-6)] = NOT_WHOLE
-    return _finish(rounded, code, blank)
+    return _finish(rounded, code, empty)
 
 
 _WEIGHT = r"^(?P<num>\d[\d.,/]*)\s*(?P<unit>[a-z]+)?\.?$"
@@ -177,14 +171,14 @@ def parse_weight(raw: pd.Series | pa.Array, unit: str | None = None) -> Parsed:
     An unknown unit word is NOT_NUMBER.
     """
     arr = _arrow(raw)
-    blank = _blank(arr)
+    empty = blank(arr)
     parts = pc.extract_regex(arr, _WEIGHT)
     value, code = parse_number(parts.field("num"), comma_thousands_ambiguous=False)
     factor = _lookup(parts.field("unit"), WEIGHT_UNITS_G, WEIGHT_UNITS_G.get((unit or "g").lower(), 1.0))
     code[(code == OK) & np.isnan(factor)] = NOT_NUMBER
     value = value * factor
     code[(code == OK) & (value <= 0)] = NOT_POSITIVE
-    return _finish(value, code, blank)
+    return _finish(value, code, empty)
 
 
 _COUNT = r"^(?P<num>-?\s*\d[\d.,]*)\s*(?P<unit>" + "|".join(COUNT_UNITS) + r")?\.?$"
@@ -196,14 +190,14 @@ def parse_count(raw: pd.Series | pa.Array) -> Parsed:
     Negative counts are NEGATIVE, fractions NOT_WHOLE, other text NOT_NUMBER.
     """
     arr = _arrow(raw)
-    blank = _blank(arr)
+    empty = blank(arr)
     parts = pc.extract_regex(arr, _COUNT)
     num = pc.replace_substring(parts.field("num"), " ", "")
-    negative = _np(pc.fill_null(pc.starts_with(num, "-"), False))
+    negative = to_numpy(pc.fill_null(pc.starts_with(num, "-"), False))
     value, code = parse_number(pc.utf8_ltrim(num, characters="-"), comma_thousands_ambiguous=False)
     code[(code == OK) & negative] = NEGATIVE
     code[(code == OK) & (np.abs(value - np.round(value)) > 1e-9)] = NOT_WHOLE
     zero = _match(arr, _ZERO_WORDS)
     value[zero] = 0.0
     code[zero] = OK
-    return _finish(value, code, blank)
+    return _finish(value, code, empty)

@@ -16,8 +16,7 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.catalogue import CatalogueError, RawCatalogue, match_header, read_catalogue
-from connectors.catalogue import sources
+from connectors.catalogue import CatalogueError, RawCatalogue, match_header, read_catalogue, sources
 from connectors.catalogue.headers import SheetHeader, find_header, is_instruction_row, label_header
 
 SHEET_URL = "https://docs.google.com/spreadsheets/d/e/2PACX-abc/pub"
@@ -134,8 +133,10 @@ def test_marketplace_template_header_on_row_2_instructions_on_row_3(tmp_path, ca
 
 def test_two_product_sheets_are_read_and_concatenated(tmp_path):
     path = workbook(tmp_path / "dua.xlsx", {
-        "Makanan": [["Nama Produk", "Harga", "Stok", "P-IRT"], ["Sambal Bawang", 20000, 10, "P-IRT No. 1234567890123-45"]],
-        "Kerajinan": [["Judul"], ["Nama Barang", "Harga Jual", "Jumlah", "Gambar 1"], ["Tas Pandan", 85000, 4, "https://img.example/tas.jpg"]],
+        "Makanan": [["Nama Produk", "Harga", "Stok", "P-IRT"],
+                    ["Sambal Bawang", 20000, 10, "P-IRT No. 1234567890123-45"]],
+        "Kerajinan": [["Judul"], ["Nama Barang", "Harga Jual", "Jumlah", "Gambar 1"],
+                      ["Tas Pandan", 85000, 4, "https://img.example/tas.jpg"]],
     })
     raw = read_catalogue(path)
     assert records(raw, "name", "price", "stock", "pirt", "photo_1") == [
@@ -143,7 +144,8 @@ def test_two_product_sheets_are_read_and_concatenated(tmp_path):
         ("Kerajinan", 3, "Tas Pandan", "85000", "4", None, "https://img.example/tas.jpg"),
     ]
     assert raw.header_rows == {"Makanan": 1, "Kerajinan": 2}
-    assert raw.headers["Kerajinan"] == {"name": "Nama Barang", "price": "Harga Jual", "stock": "Jumlah", "photo_1": "Gambar 1"}
+    assert raw.headers["Kerajinan"] == {"name": "Nama Barang", "price": "Harga Jual", "stock": "Jumlah",
+                                        "photo_1": "Gambar 1"}
     assert set(raw.grids) == {"Makanan", "Kerajinan"}
 
 
@@ -181,7 +183,8 @@ def test_frame_columns_are_pyarrow_strings_not_objects(tmp_path):
 
 
 def test_duplicate_field_keeps_the_first_column_and_reports_the_other(tmp_path, caplog):
-    path = workbook(tmp_path / "dup.xlsx", {"S": [["Nama Produk", "Harga", "Harga Jual", "Stok"], ["Kopi", 1000, 1200, 3]]})
+    path = workbook(tmp_path / "dup.xlsx",
+                    {"S": [["Nama Produk", "Harga", "Harga Jual", "Stok"], ["Kopi", 1000, 1200, 3]]})
     with caplog.at_level(logging.WARNING, logger="connectors.catalogue"):
         raw = read_catalogue(path)
     assert records(raw, "price") == [("S", 2, "1000")]
@@ -442,7 +445,8 @@ def _not_a_workbook_zip(tmp_path):
     ("halaman.csv", b"\n  <!DOCTYPE html><html></html>", "web page"),
     ("rusak.xlsx", _corrupt_zip, "damaged"),
     ("zip.xlsx", _not_a_workbook_zip, "damaged"),
-    ("terkunci.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptedPackage".encode("utf-16-le"), "password"),
+    ("terkunci.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptedPackage".encode("utf-16-le"),
+     "password"),
     ("lama.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "legacy .xls"),
     ("tanpa-judul.csv", b"Kopi;15000;10\nTeh;5000;3\n", "No header row found"),
     ("satu-kolom.csv", b"Nama Produk\nKopi\n", "No header row found"),
@@ -489,13 +493,15 @@ def test_match_header(header, field, unit):
     assert (m.field, m.unit) == (field, unit)
 
 
-@pytest.mark.parametrize("text", ["Harga Modal", "Nama Kelompok", "Katalog Produk", "15000", "Stop", "Keripik Singkong", ""])
+@pytest.mark.parametrize("text", ["Harga Modal", "Nama Kelompok", "Katalog Produk", "15000", "Stop",
+                                  "Keripik Singkong", ""])
 def test_non_headers_are_not_guessed(text):
     assert match_header(text) is None
 
 
 def test_header_row_is_the_best_scoring_row_and_needs_name_and_price_or_stock():
-    rows = [["Nama", "Alamat"], ["Nama Produk", "Stok"], [], ["Nama Produk", "Harga", "Stok", "Berat"], ["x", "1", "2", "3"]]
+    rows = [["Nama", "Alamat"], ["Nama Produk", "Stok"], [], ["Nama Produk", "Harga", "Stok", "Berat"],
+            ["x", "1", "2", "3"]]
     head = find_header(rows)
     assert head.row_index == 3
     assert find_header([["Nama", "Kategori", "Deskripsi"]]) is None
@@ -560,7 +566,7 @@ def test_a_catalogue_states_when_its_stock_was_counted_above_its_table(tmp_path)
 
 def test_a_stated_date_still_to_come_is_not_used_and_the_report_says_so(tmp_path):
     from connectors.sheets import PROBLEMS_SHEET, SUMMARY_SHEET
-    from flows.intake import GroupIntake, intake_catalogue, load_categories, recorded_at, saved_at, write_report
+    from flows.engine.intake import GroupIntake, intake_catalogue, load_categories, recorded_at, saved_at, write_report
     from schemas.config import GroupConfig
 
     header = ["Nama Produk", "Kategori", "Harga", "Stok", "Berat", "Foto 1"]
@@ -569,8 +575,8 @@ def test_a_stated_date_still_to_come_is_not_used_and_the_report_says_so(tmp_path
     path = workbook(tmp_path / "mawar.xlsx", {"Produk": [["Katalog", f"Stok per {later:%d/%m/%Y}"], header, row]})
     raw, result = intake_catalogue(path, "mawar", load_categories(None))
     assert raw.recorded_on is None and result.warnings == 1 and len(result.listings) == 1
-    when, how = recorded_at(raw, saved_at(path))
-    assert how == "file saved" and when == dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    when, how = recorded_at(raw.recorded_on, saved_at(path))
+    assert how == "file saved" and when == dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
 
     group = GroupConfig(id="mawar", name="Mawar", shop_id=1, catalogue=str(path))
     report = openpyxl.load_workbook(write_report(tmp_path / "out", GroupIntake(group, result, raw)).report_xlsx)

@@ -10,15 +10,18 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from connectors.state import StateStore
-from connectors.state.models import STOCK_UNKNOWN
-from flows.locks import LockBusy, ShopLocks, lock_name, shop_locks
-from schemas.plan import KINDS, unique_names
+from flows.engine.locks import LockBusy, ShopLocks, lock_name, shop_locks
+from schemas.listing import KnownListing, Listing
+from schemas.naming import unique_names
+from schemas.orders import Order, OrderLine
+from schemas.plan import KINDS
+from schemas.stock import STOCK_UNKNOWN
 from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,9 +83,11 @@ def store(request, tmp_path):
 
 def test_a_busy_shop_names_itself_and_its_holder(store):
     with shop_locks(store, [479573, 479574], owner="sync-catalogues pid 1 on desa"):
-        with pytest.raises(LockBusy) as busy:
-            with shop_locks(store, [479574], owner="pull-orders pid 2 on desa", wait_s=0.2):
-                pytest.fail("two runs held one shop")
+        with (
+            pytest.raises(LockBusy) as busy,
+            shop_locks(store, [479574], owner="pull-orders pid 2 on desa", wait_s=0.2),
+        ):
+            pytest.fail("two runs held one shop")
         assert busy.value.shop_id == 479574
         assert "shop 479574" in str(busy.value) and "sync-catalogues pid 1 on desa" in str(busy.value)
         assert store.lock_holder(lock_name(479573))["owner"] == "sync-catalogues pid 1 on desa"
@@ -126,7 +131,7 @@ def test_the_lease_outlives_the_heartbeat_interval_but_not_the_holder(store, tmp
             ShopLocks(store, [7], owner="impatient", wait_s=0).acquire()
     # A holder that dies never releases: its lease runs out and the next run takes over.
     url = store.engine.url.render_as_string(hide_password=False)
-    code = ("import os, sys; from connectors.state import StateStore; from flows.locks import ShopLocks; "
+    code = ("import os, sys; from connectors.state import StateStore; from flows.engine.locks import ShopLocks; "
             "ShopLocks(StateStore(sys.argv[1]), [8], owner='crashed run', lease_s=1.0).acquire(); os._exit(9)")
     assert subprocess.run([sys.executable, "-c", code, url], cwd=ROOT, timeout=60).returncode == 9
     with pytest.raises(LockBusy, match="crashed run"):
@@ -144,7 +149,8 @@ def test_two_syncs_started_at_once_never_double_apply(tmp_path, monkeypatch):
         shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
         cfg = tmp_path / "w" / "lapak.toml"
         text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url)
-        cfg.write_text(text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
+        cfg.write_text(text.replace('client_id = "lapak-demo"',
+                                    'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
                        encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
         StateStore(f"sqlite:///{tmp_path / 'w' / 'var' / 'lapak.db'}").close()  # schema in place before both start
@@ -178,53 +184,54 @@ def test_two_syncs_started_at_once_never_double_apply(tmp_path, monkeypatch):
 def _store_with_listing(tmp_path, stock: int = 7) -> StateStore:
     s = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     s.upsert_groups([type("G", (), dict(id="g", name="G", village="", regency="", shop_id=1))()])
-    s.save_listings([dict(shop_id=1, sku="S-1", group_id="g", product_id=11, name="Keripik", category_id=101,
-                          price=10_000, stock=stock, recorded_stock=10, min_order=1, weight_g=250.0, condition="NEW",
-                          description="", pictures=[], status="ACTIVE", in_catalogue=True, has_orders=False)])
+    s.save_listings([KnownListing(shop_id=1, sku="S-1", group_id="g", product_id=11, name="Keripik", category_id=101,
+                                  price=10_000, stock=stock, recorded_stock=10, min_order=1, weight_g=250.0,
+                                  condition="NEW", description="", pictures=())])
     return s
 
 
-def _order(oid: int, status: int, created: int, qty: int = 2) -> tuple[list[dict], list[dict]]:
-    return ([dict(order_id=oid, shop_id=1, invoice_ref_num=f"INV/{oid}", status=status, create_time=created,
-                  update_time=created + (status != 220))],
-            [dict(order_id=oid, line=1, product_id=11, sku="S-1", name="Keripik", quantity=qty, price=10_000,
-                  total_price=qty * 10_000)])
+def _order(oid: int, status: int, created: int, qty: int = 2) -> list[Order]:
+    line = OrderLine(line=1, product_id=11, sku="S-1", name="Keripik", quantity=qty, price=10_000,
+                     total_price=qty * 10_000)
+    return [Order(order_id=oid, shop_id=1, invoice=f"INV/{oid}", status=status, create_time=created,
+                  update_time=created + (status != 220), lines=(line,))]
 
 
 def test_an_order_in_the_second_the_catalogue_was_saved_counts_as_sold(tmp_path):
     s = _store_with_listing(tmp_path)
-    s.upsert_orders(*_order(1, 220, 1_000))
-    s.upsert_orders(*_order(2, 220, 999, qty=5))
+    s.upsert_orders(_order(1, 220, 1_000))
+    s.upsert_orders(_order(2, 220, 999, qty=5))
     assert s.units_sold(1, {"S-1": 1_000}) == {"S-1": 2}  # same second: may be after the count; 999: before
     s.close()
 
 
 def test_a_cancel_makes_the_stored_stock_unknown_and_a_reread_changes_nothing(tmp_path):
     s = _store_with_listing(tmp_path)
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
-    s.upsert_orders(*_order(1, 220, 1_000))
-    assert [l.stock for l in s.listings()] == [7]
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    s.upsert_orders(_order(1, 220, 1_000))
+    assert [listing.stock for listing in s.listings()] == [7]
     time.sleep(0.05)
-    mark = datetime.now(timezone.utc)
-    s.upsert_orders(*_order(1, 220, 1_000))  # read again (look-back), unchanged
+    mark = datetime.now(UTC)
+    s.upsert_orders(_order(1, 220, 1_000))  # read again (look-back), unchanged
     assert s.order_times_changed_since(before) == [(1, 1_000)] and s.order_times_changed_since(mark) == []
-    s.upsert_orders(*_order(1, 5, 1_000))  # cancelled: the marketplace gave the units back by itself
-    assert [l.stock for l in s.listings()] == [STOCK_UNKNOWN]
+    s.upsert_orders(_order(1, 5, 1_000))  # cancelled: the marketplace gave the units back by itself
+    assert [listing.stock for listing in s.listings()] == [STOCK_UNKNOWN]
     assert s.order_times_changed_since(mark) == [(1, 1_000)]
     s.close()
 
 
 def test_a_suffixed_name_that_is_itself_taken_is_numbered():
-    d = dict(category_id=101, price=1000, min_order=1, weight_g=1.0, condition="NEW", description="", pictures=[])
-    rows = [dict(d, sku="A-1", group_id="a", name="Sambal"), dict(d, sku="B-1", group_id="b", name="Sambal"),
-            dict(d, sku="C-1", group_id="c", name="Sambal")]
+    d = dict(category_id=101, price=1000, stock=1, min_order=1, weight_g=1.0, condition="NEW", description="",
+             pictures=())
+    rows = [Listing(**d, sku="A-1", group_id="a", name="Sambal"), Listing(**d, sku="B-1", group_id="b", name="Sambal"),
+            Listing(**d, sku="C-1", group_id="c", name="Sambal")]
     labels = {"a": "Desa Kemiren", "b": "Desa Kemiren", "c": "Desa Kenanga"}  # two groups of one village
     taken = {"sambal - desa kenanga": "OLD-9"}  # a deactivated product kept that name
-    names = [r["name"] for r in unique_names(rows, labels, taken)]
+    names = [r.name for r in unique_names(rows, labels, taken)]
     assert names == ["Sambal - Desa Kemiren", "Sambal - Desa Kemiren 2", "Sambal - Desa Kenanga 2"]
     # A product with an order keeps its name: held by its own SKU, it is no obstacle to itself.
     kept = unique_names(rows[:2], labels, {"sambal - desa kemiren": "A-1"})
-    assert [r["name"] for r in kept] == ["Sambal - Desa Kemiren", "Sambal - Desa Kemiren 2"]
+    assert [r.name for r in kept] == ["Sambal - Desa Kemiren", "Sambal - Desa Kemiren 2"]
 
 
 def test_renames_are_applied_before_creates():

@@ -90,7 +90,7 @@ from pathlib import Path
 cap = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 from connectors.catalogue import CatalogueError
-from flows.intake import GroupIntake, intake_catalogue, load_categories, write_report
+from flows.engine.intake import GroupIntake, intake_catalogue, load_categories, write_report
 from schemas.config import GroupConfig
 categories = load_categories(None)
 out_dir = Path(sys.argv[2])
@@ -180,7 +180,7 @@ def test_memory_stays_bounded(results):
 
 def test_a_bomb_under_the_size_cap_is_refused_by_its_compression_ratio(tmp_path):
     from connectors.catalogue import CatalogueError
-    from flows.intake import intake_catalogue, load_categories
+    from flows.engine.intake import intake_catalogue, load_categories
 
     bomb = make_corpus.bomb_xlsx(tmp_path / "kecil.xlsx", unpacked_mb=60)  # under 200 MB, but 640×
     with pytest.raises(CatalogueError) as refused:
@@ -220,7 +220,8 @@ def test_a_hostile_group_never_stops_the_others(tmp_path, monkeypatch):
         lines = ["[marketplace]", f'api_url = "{market.url}"', f'auth_url = "{market.url}"', f"fs_id = {market.fs_id}",
                  f'client_id = "{market.client_id}"', "rate_limit_per_second = 1000", "[output]", 'dir = "out"']
         for gid, shop, file in groups:
-            lines += ["[[groups]]", f'id = "{gid}"', f'name = "{gid}"', f"shop_id = {shop}", f'catalogue = "catalogues/{file}"']
+            lines += ["[[groups]]", f'id = "{gid}"', f'name = "{gid}"', f"shop_id = {shop}",
+                      f'catalogue = "catalogues/{file}"']
         (work / "lapak.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
         with pytest.raises(Exception) as failed:
@@ -275,26 +276,29 @@ def test_rejects_reports_hold_hostile_text_inert(results):
 def test_order_sheets_hold_hostile_buyers_inert(tmp_path, monkeypatch):
     """Buyers and addresses are typed by strangers: the order sheets keep them as text."""
     from connectors.sandbox import running_sandbox
-    from flows.orders import pull_orders_for_shop, write_order_sheets
-    from flows.runtime import Runtime
+    from flows.engine.order_sheets import write_order_sheets
+    from flows.engine.orders import pull_orders_for_shop
+    from flows.engine.runtime import Runtime
+    from schemas.listing import KnownListing
 
     with running_sandbox(tmp_path / "sandbox", rate_limit=None) as market:
         (tmp_path / "lapak.toml").write_text("\n".join([
             "[marketplace]", f'api_url = "{market.url}"', f'auth_url = "{market.url}"', f"fs_id = {market.fs_id}",
             f'client_id = "{market.client_id}"', "rate_limit_per_second = 1000", "[output]", 'dir = "out"',
-            "[[groups]]", 'id = "g"', 'name = "G"', "shop_id = 479573", 'catalogue = "g.csv"']) + "\n", encoding="utf-8")
+            "[[groups]]", 'id = "g"', 'name = "G"', "shop_id = 479573", 'catalogue = "g.csv"']) + "\n",
+            encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
         rt = Runtime.open(str(tmp_path / "lapak.toml"))
         try:
             rt.store.upsert_groups(rt.config.groups)
-            created = rt.client.create_products(479573, [{
+            created = rt.channel.client.create_products(479573, [{
                 "name": "=1+2 Keripik", "sku": "G-1", "category_id": 101, "price": 15_000, "stock": 50, "weight": 250,
                 "pictures": [{"file_path": "https://img.example/1.jpg"}]}])
             assert created.ok
-            rt.store.save_listings([dict(shop_id=479573, sku="G-1", group_id="g", product_id=created.product_ids()["G-1"],
-                                         name="=1+2 Keripik", category_id=101, price=15_000, stock=50, recorded_stock=50,
-                                         min_order=1, weight_g=250.0, condition="NEW", description="", pictures=[],
-                                         status="ACTIVE", in_catalogue=True, has_orders=False)])
+            rt.store.save_listings([KnownListing(
+                shop_id=479573, sku="G-1", group_id="g", product_id=created.product_ids()["G-1"], name="=1+2 Keripik",
+                category_id=101, price=15_000, stock=50, recorded_stock=50, min_order=1, weight_g=250.0,
+                condition="NEW", description="", pictures=())])
             for i, text in enumerate(HOSTILE_TEXT):
                 market.admin.place_order(479573, [{"sku": "G-1", "quantity": 1}],
                                          buyer={"id": i, "name": text, "phone": "+62 811 000", "email": "a@b.example"},

@@ -29,7 +29,8 @@ def seed_category_cache(cfg):
 
     cache = cfg.parent / "out" / ".cache" / "categories.json"
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"fetched_at": time.time(), "categories": [c.model_dump() for c in DEFAULT_CATEGORIES]}))
+    cache.write_text(json.dumps({"fetched_at": time.time(),
+                                 "categories": [c.model_dump() for c in DEFAULT_CATEGORIES]}))
 
 
 def test_intake_flow_runs_every_group_and_reports_the_unreadable_one(prefect_server, config_copy):
@@ -50,7 +51,8 @@ def test_intake_flow_runs_every_group_and_reports_the_unreadable_one(prefect_ser
 
     async def artifact():
         async with get_client() as client:
-            found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["intake-summary"])))
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["intake-summary"])))
             return found[0]
 
     art = anyio.run(artifact)

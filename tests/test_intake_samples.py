@@ -8,10 +8,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from flows.intake import GroupIntake, intake_catalogue, load_categories, write_report
 from connectors.config import load_config
+from flows.engine.intake import GroupIntake, intake_catalogue, load_categories, write_report
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "flows" / "samples"
 EXPECTED = json.loads((SAMPLES / "expected_rejects.json").read_text(encoding="utf-8"))
 CONFIG = load_config(SAMPLES / "lapak.toml")
 CATEGORIES = load_categories(None).__class__(  # the default tree + the sample config's aliases

@@ -9,7 +9,8 @@ import base64
 import json
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -315,7 +316,8 @@ def test_create_rows_report_product_ids_and_reasons(client, rsps):
     rsps.post(CREATE, json=env({"total_data": 2, "success_data": 1, "fail_data": 1,
                                 "success_rows_data": [{"product_id": 9001, "sku": "SKU-1"}],
                                 "failed_rows_data": [{"product_name": "Keripik 2", "sku": "SKU-2",
-                                                      "error": ["Value [Keripik 2] of field [name] is already used"]}]}))
+                                                      "error": ["Value [Keripik 2] of field [name] "
+                                                                "is already used"]}]}))
 
     result = client.create_products(SHOP, [product(1), product(2)])
 
@@ -397,7 +399,8 @@ def test_failures_that_name_no_row_are_settled_by_sending_rows_alone(client, rsp
     rsps.patch(EDIT, json=env({"total_data": 1, "success_data": 0, "fail_data": 1,
                                "success_rows_data": [], "failed_rows_data": [unnamed]}))
 
-    result = client.edit_products(SHOP, [{"id": 31, "price": 20000}, {"id": 32, "stock": 4}, {"id": 33, "name": "Baru"}])
+    result = client.edit_products(SHOP, [{"id": 31, "price": 20000}, {"id": 32, "stock": 4},
+                                         {"id": 33, "name": "Baru"}])
 
     assert [(r.key, r.product_id) for r in result.applied] == [("31", 31), ("32", 32)]
     assert result.failed[0].key == "33" and "cannot change" in result.failed[0].error
@@ -494,7 +497,8 @@ def test_sixty_products_go_out_as_25_25_10(client, rsps):
 
 def test_stock_rows_go_out_100_a_call_and_the_last_value_per_sku_wins(client, rsps):
     add_token(rsps)
-    rsps.add_callback(responses.POST, STOCK, callback=lambda r: (200, {}, json.dumps(inventory_ok(len(json.loads(r.body))))))
+    rsps.add_callback(responses.POST, STOCK,
+                      callback=lambda r: (200, {}, json.dumps(inventory_ok(len(json.loads(r.body))))))
 
     rows = [{"sku": f"S{i}", "new_stock": i} for i in range(250)] + [{"sku": "S0", "new_stock": 77}]
     result = client.update_stock(SHOP, rows)
@@ -508,7 +512,8 @@ def test_stock_rows_go_out_100_a_call_and_the_last_value_per_sku_wins(client, rs
 def test_a_bulk_call_sends_no_more_items_than_the_limiter_allows(clock, rsps):
     client = make_client(clock, rate_limit_per_second=10)
     add_token(rsps)
-    rsps.add_callback(responses.POST, STOCK, callback=lambda r: (200, {}, json.dumps(inventory_ok(len(json.loads(r.body))))))
+    rsps.add_callback(responses.POST, STOCK,
+                      callback=lambda r: (200, {}, json.dumps(inventory_ok(len(json.loads(r.body))))))
 
     t0 = clock.now
     client.update_stock(SHOP, [{"sku": f"S{i}", "new_stock": i} for i in range(35)])
@@ -609,11 +614,11 @@ def test_product_by_sku_returns_none_for_an_unknown_sku(client, rsps):
 
 
 def test_order_windows_are_under_three_days_and_cover_the_range():
-    start = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 1, tzinfo=UTC)
     windows = order_windows(start, start + timedelta(days=7))
     assert all(hi - lo < 259_200 for lo, hi in windows)
     assert windows[0][0] == int(start.timestamp()) and windows[-1][1] == int(start.timestamp()) + 7 * 86400
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    assert all(a[1] == b[0] for a, b in pairwise(windows))
     assert len(windows) == 3
 
 
@@ -634,8 +639,9 @@ def test_orders_are_read_window_by_window_each_until_a_short_page(client, rsps):
         assert q["fs_id"] == FS and q["shop_id"] == SHOP and q["per_page"] == 2
         n = {(0, 1): 2, (0, 2): 1}.get((q["from_date"] - start, q["page"]), 0)
         rows = [{"order_id": q["page"] * 10 + i, "order_status": 220, "create_time": q["from_date"] + i,
-                 "update_time": q["from_date"] + i, "products": [{"id": 1, "Name": "X", "sku": "S", "quantity": 2,
-                                                                  "price": 1000, "total_price": 2000, "currency": "Rp"}]}
+                 "update_time": q["from_date"] + i,
+                 "products": [{"id": 1, "Name": "X", "sku": "S", "quantity": 2, "price": 1000, "total_price": 2000,
+                               "currency": "Rp"}]}
                 for i in range(n)]
         return 200, {}, json.dumps(env(rows))
 
@@ -675,7 +681,8 @@ def test_from_config_uses_the_resolved_secret(rsps, monkeypatch):
     client.categories()
 
     assert client.api_url == API and client.limiter.rate == 7
-    assert base64.b64decode(calls_to(rsps, TOKEN_URL)[0].request.headers["Authorization"][6:]).decode() == f"cid-7:{SECRET}"
+    assert (base64.b64decode(calls_to(rsps, TOKEN_URL)[0].request.headers["Authorization"][6:]).decode()
+            == f"cid-7:{SECRET}")
 
 
 def test_secrets_and_tokens_never_reach_reprs_errors_or_logs(client, rsps, caplog):
@@ -710,3 +717,103 @@ def test_counters_count_calls_items_and_retries(client, rsps):
     assert c["calls"] == {"token": 1, "stock": 2}
     assert c["items"] == {"token": 1, "stock": 6}
     assert (c["retries"], c["http_429"], c["row_429"]) == (1, 0, 0)
+
+
+# ---------------------------------------------------------------- picture upload
+
+UPLOAD = f"{API}/v1/pictures/fs/{FS}/upload"
+PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # bytes only: the server judges the content
+
+
+def multipart_parts(call) -> list[tuple[str, bytes]]:
+    """The parts of a multipart/form-data request: (headers, payload) each."""
+    ctype = call.request.headers["Content-Type"]
+    assert ctype.startswith("multipart/form-data; boundary=")
+    boundary = ctype.split("boundary=", 1)[1].encode()
+    chunks = call.request.body.split(b"--" + boundary)
+    assert chunks[0] == b"" and chunks[-1] == b"--\r\n"
+    parts = []
+    for chunk in chunks[1:-1]:
+        head, _, payload = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        parts.append((head.decode(), payload.removesuffix(b"\r\n")))
+    return parts
+
+
+def uploaded(**kw) -> dict:
+    data = {"file_path": "https://img.sandbox.test/p/ab12.png", "width": 800, "height": 600, "sha256": "ab12"}
+    data.update(kw)
+    return env(data)
+
+
+def test_upload_picture_sends_one_file_part_and_returns_the_picture(client, rsps):
+    add_token(rsps)
+    rsps.post(UPLOAD, json=uploaded(extra_field="kept"))
+
+    pic = client.upload_picture(SHOP, PICTURE, filename="keripik.png")
+
+    assert (pic.file_path, pic.width, pic.height, pic.sha256) == (
+        "https://img.sandbox.test/p/ab12.png", 800, 600, "ab12")
+    [call] = calls_to(rsps, UPLOAD)
+    assert query(call) == {"shop_id": str(SHOP)}
+    assert call.request.headers["Authorization"] == f"Bearer {TOKENS[0]}"
+    [(head, payload)] = multipart_parts(call)
+    assert 'name="file"' in head and 'filename="keripik.png"' in head
+    assert payload == PICTURE
+    c = client.counters
+    assert c["calls"]["picture_upload"] == 1 and c["items"]["picture_upload"] == 1
+
+
+def test_upload_picture_reads_a_lenient_answer(client, rsps):
+    add_token(rsps)
+    rsps.post(UPLOAD, json=env({"file_path": "https://img.example/x.jpg"}))
+
+    pic = client.upload_picture(SHOP, PICTURE)
+
+    assert pic.file_path == "https://img.example/x.jpg" and pic.width is None and pic.sha256 is None
+    [(head, _)] = multipart_parts(calls_to(rsps, UPLOAD)[0])
+    assert 'filename="picture.jpg"' in head
+
+
+def test_upload_picture_refused_is_a_bad_request_naming_the_code_not_retried(client, rsps, caplog):
+    caplog.set_level(logging.DEBUG, logger="lapak.marketplace")
+    add_token(rsps)
+    rsps.post(UPLOAD, status=400, json=env(code="PIC_DIMENSION", reason="width 120 px is below the minimum of 300 px"))
+
+    with pytest.raises(BadRequestError) as info:
+        client.upload_picture(SHOP, PICTURE)
+
+    err = info.value
+    assert err.status == 400 and err.error_code == "PIC_DIMENSION" and err.endpoint == "picture_upload"
+    assert "PIC_DIMENSION" in str(err) and "minimum of 300" in str(err)
+    assert len(calls_to(rsps, UPLOAD)) == 1
+    assert client.counters["retries"] == 0
+    for text in (str(err), repr(err), repr(client), caplog.text):
+        assert TOKENS[0] not in text and SECRET not in text and "Authorization" not in text
+
+
+def test_upload_picture_is_repeated_after_a_server_error(client, clock, rsps):
+    add_token(rsps)
+    rsps.post(UPLOAD, status=503, json=env(code="UNAVAILABLE", reason="try later"))
+    rsps.post(UPLOAD, json=uploaded())
+
+    pic = client.upload_picture(SHOP, PICTURE)
+
+    assert pic.file_path == "https://img.sandbox.test/p/ab12.png"
+    calls = calls_to(rsps, UPLOAD)
+    assert len(calls) == 2
+    assert [multipart_parts(c)[0][1] for c in calls] == [PICTURE, PICTURE]  # the same bytes each time
+    assert client.counters["retries"] == 1 and clock.slept
+
+
+def test_upload_picture_that_keeps_failing_raises_without_the_token(clock, rsps, caplog):
+    caplog.set_level(logging.DEBUG, logger="lapak.marketplace")
+    client = make_client(clock, max_attempts=2)
+    add_token(rsps)
+    rsps.post(UPLOAD, status=502, json=env(code="BAD_GATEWAY"))
+
+    with pytest.raises(ServerError) as info:
+        client.upload_picture(SHOP, PICTURE)
+
+    assert len(calls_to(rsps, UPLOAD)) == 2
+    for text in (str(info.value), repr(info.value), caplog.text):
+        assert TOKENS[0] not in text and SECRET not in text and "Authorization" not in text

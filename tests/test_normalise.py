@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.catalogue import normalise
 from schemas.categories import DEFAULT_CATEGORIES, CategoryIndex
-from schemas.listing import NAME_MAX, SKU_MAX
+from schemas.listing import NAME_MAX, SKU_MAX, listings_of
+from schemas.normalise import normalise
 
 CATS = CategoryIndex(DEFAULT_CATEGORIES, {"kripik": 101, "anyaman pandan": 301})
 GOOD = dict(name="Keripik Singkong", category="Keripik", price="Rp 15.000", stock="40",
@@ -30,7 +30,7 @@ def test_a_good_row_becomes_a_listing_with_every_field_normalised():
     r = run(dict(GOOD, name="KERIPIK SINGKONG PEDAS 🌶️", description="Gurih\r\n  renyah",
                  pirt="P-IRT No. 1234567890123-45", condition="Baru", min_order=""))
     assert r.rejects.empty
-    (listing,) = r.listing_models()
+    (listing,) = listings_of(r.listings)
     assert listing.name == "Keripik Singkong Pedas"
     assert (listing.price, listing.stock, listing.weight_g, listing.category_id) == (15000, 40, 250, 101)
     assert listing.description == "Gurih\nrenyah\n\nNo. P-IRT: P-IRT No. 1234567890123-45"
@@ -67,7 +67,8 @@ def test_sku_uses_the_groups_own_code_when_given_and_fits_50_chars():
             group="a-very-long-group-identifier-of-forty-ch")
     assert r.listings["sku"][0].startswith("A-VERY-LONG-GROU-SC-001-")
     assert r.listings["sku"].str.len().max() <= SKU_MAX
-    renamed = run(dict(GOOD, name="Keripik Singkong Balado", sku="SC-001"), group="a-very-long-group-identifier-of-forty-ch")
+    renamed = run(dict(GOOD, name="Keripik Singkong Balado", sku="SC-001"),
+                  group="a-very-long-group-identifier-of-forty-ch")
     assert renamed.listings["sku"][0] == r.listings["sku"][0]  # the code, not the name, is the identity
 
 
@@ -166,4 +167,5 @@ def test_nothing_is_lost_every_row_is_a_listing_or_a_reject(rows):
     listed = set(r.listings["row"])
     assert not rejected & listed
     assert r.rows_in == len(listed) + len(rejected) == len(r.listings) + r.rejected_rows
-    assert r.listings["sku"].is_unique and r.listings["name"].str.len().max(skipna=True) <= NAME_MAX if len(r.listings) else True
+    assert (r.listings["sku"].is_unique and r.listings["name"].str.len().max(skipna=True) <= NAME_MAX
+            if len(r.listings) else True)

@@ -1,5 +1,5 @@
 """Operations as operators meet them: a real ``prefect server start`` (its own PREFECT_HOME and
-SQLite), ``lapak serve`` (``python -m flows.serve``) against the sandbox marketplace, runs
+SQLite), ``lapak serve`` (``python -m flows.cli serve``) against the sandbox marketplace, runs
 started through the Prefect API as the UI starts them, their artifacts read back, a restart of
 ``lapak serve`` leaving the schedules on, and the per-shop global concurrency limit."""
 
@@ -16,8 +16,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -58,14 +58,10 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, wait_s: float = 30) -
     """Ask a process (and the runs it started) to stop; kill what is left."""
     if proc.poll() is None:
         proc.send_signal(sig)
-        try:
+        with suppress(subprocess.TimeoutExpired):
             proc.wait(wait_s)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # its own session: children too
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait(10)
     return proc.returncode
 
@@ -157,7 +153,7 @@ def config(tmp_path_factory, market):
 
 
 class Serve:
-    """``python -m flows.serve --config F`` (what ``lapak serve`` runs), started and stopped like an operator does."""
+    """``python -m flows.cli serve --config F`` (``lapak serve``), started and stopped like an operator does."""
 
     def __init__(self, cfg: Path, api, market, home: Path) -> None:
         self.cfg, self.api, self.home = cfg, api, home
@@ -173,7 +169,7 @@ class Serve:
     def start(self) -> None:
         self.starts += 1
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "flows.serve", "--config", str(self.cfg)],
+            self.proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(self.cfg)],
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          cwd=self.home, start_new_session=True)
 
@@ -199,7 +195,7 @@ class Serve:
 def serving(prefect_api, market, config, tmp_path_factory):
     serve = Serve(config, prefect_api, market, tmp_path_factory.mktemp("serve-home"))
     try:
-        since = datetime.now(timezone.utc) - timedelta(seconds=5)
+        since = datetime.now(UTC) - timedelta(seconds=5)
         serve.start()
         serve.wait_ready(since)
         yield serve
@@ -380,10 +376,11 @@ def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefe
 
 
 def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect_api, tmp_path, monkeypatch):
+    from connectors.config import load_config
     from connectors.sandbox import running_sandbox
     from connectors.state import StateStore
-    from flows.sync import NeedsOperator, sync_catalogues
-    from connectors.config import load_config
+    from flows.sync import sync_catalogues
+    from schemas.errors import NeedsOperator
 
     with running_sandbox(tmp_path / "sandbox", rate_limit=None) as sb:
         shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
@@ -392,7 +389,8 @@ def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect
         # A fifth group in a shop the marketplace has not linked to this app (HTTP 403).
         text = text.replace("[categories]", '[[groups]]\nid = "wonosobo-cabang"\nname = "Cabang"\nshop_id = 999999\n'
                             'catalogue = "catalogues/wonosobo/sekar-carica.xlsx"\n\n[categories]')
-        cfg.write_text(text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
+        cfg.write_text(text.replace('client_id = "lapak-demo"',
+                                    'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
                        encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", sb.client_secret)
         with prefect(prefect_api.url):
@@ -406,7 +404,7 @@ def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect
             assert rows["wonosobo-sekar-carica"]["created"] == 12 and rows["wonosobo-sekar-carica"]["errors"] == 0
 
             monkeypatch.setenv("LAPAK_CLIENT_SECRET", "not-the-secret")
-            with pytest.raises(NeedsOperator, match="refused the credentials.*LAPAK_CLIENT_SECRET") as failed:
+            with pytest.raises(NeedsOperator, match=r"refused the credentials.*LAPAK_CLIENT_SECRET") as failed:
                 sync_catalogues(config_path=str(cfg))
             assert "not-the-secret" not in str(failed.value)
 
@@ -421,7 +419,7 @@ def test_a_restart_of_serve_leaves_the_schedules_on(serving, prefect_api):
         client.pause_deployment(after_stop["sync"].id)
         assert client.read_deployment(after_stop["sync"].id).paused
 
-    since = datetime.now(timezone.utc) - timedelta(seconds=1)
+    since = datetime.now(UTC) - timedelta(seconds=1)
     serving.start()
     serving.wait_ready(since)
     with prefect(prefect_api.url) as client:
@@ -474,11 +472,12 @@ def test_missed_scheduled_runs_are_skipped_not_replayed():
 
     from flows.serve import missed_runs
 
-    now = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
     def run(late_min: float, auto: bool = True, state=None):
         return SimpleNamespace(auto_scheduled=auto, expected_start_time=now - timedelta(minutes=late_min),
-                               state=state or Scheduled(scheduled_time=now - timedelta(minutes=late_min)), name=late_min)
+                               state=state or Scheduled(scheduled_time=now - timedelta(minutes=late_min)),
+                               name=late_min)
 
     runs = [run(60), run(6), run(2), run(-15), run(60, auto=False), run(60, state=Completed())]
     assert [r.name for r in missed_runs(runs, now)] == [60, 6]

@@ -21,23 +21,18 @@ from sqlalchemy import func, select, text
 
 from connectors.marketplace import ForbiddenError, ServerError, TransportError
 from connectors.sandbox import running_sandbox
+from connectors.sheets import SHEET_COLUMNS
 from connectors.state.models import Order as OrderRow
 from connectors.state.models import OrderItem as ItemRow
-from flows.orders import (
-    SHEET_COLUMNS,
-    UNASSIGNED,
-    WIB,
-    OrdersRunError,
-    backfill_for_shop,
-    cursor_name,
-    day_bounds,
-    is_transient,
-    month_of,
-    pull_orders_for_shop,
-    retry_transient,
-    write_order_sheets,
-)
-from flows.runtime import Runtime
+from flows.engine.order_runs import OrdersRunError
+from flows.engine.order_sheets import write_order_sheets
+from flows.engine.orders import backfill_for_shop, cursor_name, pull_orders_for_shop
+from flows.engine.runtime import Runtime
+from flows.tasks import retry_transient
+from schemas.dates import WIB, day_bounds, month_of
+from schemas.errors import LapakError, is_transient
+from schemas.listing import KnownListing
+from schemas.orders import UNASSIGNED
 
 DAY = 86_400
 SHOPS = tuple(range(610_001, 610_041))
@@ -69,6 +64,7 @@ class World:
         self.config_path = tmp_path / "lapak.toml"
         self.write_config(groups, buffer=buffer, state_url=state_url)
         self.rt = Runtime.open(str(self.config_path))
+        self.client = self.rt.channel.client  # the wire-level client, to set the marketplace up
         self.rt.store.upsert_groups(self.rt.config.groups)
         # The catalogue was counted long before any order these tests place.
         self.recorded_at = datetime.fromtimestamp(time.time() - 90 * DAY).astimezone()
@@ -105,25 +101,24 @@ class World:
             rows.append({"name": f"Keripik {self.tag} {group} {i}", "sku": f"T{self.tag}-{group}-{i}",
                          "category_id": 101, "price": 12_500, "stock": stock - buffer, "weight": 250,
                          "pictures": [{"file_path": f"https://img.example/{self.tag}/{i}.jpg"}]})
-        created = self.rt.client.create_products(shop, rows)
+        created = self.client.create_products(shop, rows)
         assert created.ok, created.failed
         ids = created.product_ids()
         if record:
-            self.rt.store.save_listings([{
-                "shop_id": shop, "sku": r["sku"], "group_id": gid, "product_id": ids[r["sku"]], "name": r["name"],
-                "category_id": 101, "price": r["price"], "stock": r["stock"], "recorded_stock": stock,
-                "min_order": 1, "weight_g": 250.0, "condition": "NEW", "description": "", "pictures": r["pictures"],
-                "status": "ACTIVE", "in_catalogue": True, "has_orders": False} for r in rows])
+            self.rt.store.save_listings([KnownListing(
+                shop_id=shop, sku=r["sku"], group_id=gid, product_id=ids[r["sku"]], name=r["name"], category_id=101,
+                price=r["price"], stock=r["stock"], recorded_stock=stock, min_order=1, weight_g=250.0, condition="NEW",
+                description="", pictures=tuple(p["file_path"] for p in r["pictures"])) for r in rows])
         return [r["sku"] for r in rows]
 
     def order(self, shop: int, items: dict[str, int], **kw) -> dict:
         return self.sb.admin.place_order(shop, [{"sku": s, "quantity": q} for s, q in items.items()], **kw)
 
     def market_stock(self, shop: int, sku: str) -> int:
-        return self.rt.client.product_by_sku(shop, sku).stock.value
+        return self.client.product_by_sku(shop, sku).stock.value
 
     def listing(self, shop: int, sku: str):
-        return next(l for l in self.rt.store.listings(shop_id=shop) if l.sku == sku)
+        return next(known for known in self.rt.store.listings(shop_id=shop) if known.sku == sku)
 
     def rows(self, model) -> int:
         with self.rt.store.session() as s:
@@ -158,7 +153,7 @@ def test_pull_stores_each_order_once_and_pushes_recorded_minus_sold(world):
     w.order(shop, {a: 3})
     w.order(shop, {a: 2, b: 5})
     # Someone edited the figure by hand on the marketplace: the catalogue's rule wins again.
-    w.rt.client.update_stock(shop, [{"sku": b, "new_stock": 99}])
+    w.client.update_stock(shop, [{"sku": b, "new_stock": 99}])
 
     res = pull_orders_for_shop(w.rt, shop)
 
@@ -188,7 +183,7 @@ def test_a_cancel_gives_the_stock_back_on_the_next_pull(world, sandbox):
 
     assert (res["new"], res["changed"], res["skus"]) == (0, 1, [a])
     assert w.listing(shop, a).stock == 10 == w.market_stock(shop, a)
-    assert w.rt.store.orders_for(shop)[0][0].status == 0
+    assert w.rt.store.orders_for(shop)[0].status == 0
 
 
 def test_pulling_twice_stores_nothing_twice_writes_nothing_needless_and_moves_the_cursor(world):
@@ -227,7 +222,7 @@ def test_a_status_change_older_than_the_look_back_is_caught_by_the_open_order_re
     sandbox.admin.set_order_status(old["order_id"], 500)
     shipped = pull_orders_for_shop(w.rt, shop, now=t + 60)
     assert (shipped["pulled"], shipped["refreshed"], shipped["changed"]) == (1, 1, 1)
-    assert {o.order_id: o.status for o, _ in w.rt.store.orders_for(shop)}[old["order_id"]] == 500
+    assert {o.order_id: o.status for o in w.rt.store.orders_for(shop)}[old["order_id"]] == 500
 
     sandbox.admin.set_order_status(old["order_id"], 10)  # cancelled after all: 3 units come back
     cancelled = pull_orders_for_shop(w.rt, shop, now=t + 120)
@@ -254,7 +249,7 @@ def test_backfill_twice_stores_every_order_once_and_leaves_the_cursor(world):
     assert (once["pulled"], once["new"]) == (len(inside), len(inside))
     assert (twice["pulled"], twice["new"], twice["changed"]) == (len(inside), 0, 0)
     assert (w.rows(OrderRow), w.rows(ItemRow)) == (len(inside), len(inside))
-    assert sorted(o.create_time for o, _ in w.rt.store.orders_for(shop)) == sorted(inside)
+    assert sorted(o.create_time for o in w.rt.store.orders_for(shop)) == sorted(inside)
     assert w.rt.store.cursor(cursor_name(shop)) is None
     # Only the stored orders count towards the rule (100 − 6), but the marketplace also counted the two
     # outside the range: the pipeline records its lower figure and never pushes above it.
@@ -266,10 +261,9 @@ def test_a_stock_row_the_marketplace_refuses_is_reported_not_raised(world):
     w = world({"a": shop})
     (a,) = w.products("a", 1, stock=10)
     ghost = f"GHOST-{w.tag}"  # the store lists it; the marketplace has no such SKU
-    w.rt.store.save_listings([{
-        "shop_id": shop, "sku": ghost, "group_id": w.gid["a"], "product_id": 1, "name": "Hantu", "category_id": 101,
-        "price": 1000, "stock": 5, "recorded_stock": 9, "min_order": 1, "weight_g": 1.0, "condition": "NEW",
-        "description": "", "pictures": [], "status": "ACTIVE", "in_catalogue": True, "has_orders": False}])
+    w.rt.store.save_listings([KnownListing(
+        shop_id=shop, sku=ghost, group_id=w.gid["a"], product_id=1, name="Hantu", category_id=101, price=1000,
+        stock=5, recorded_stock=9, min_order=1, weight_g=1.0, condition="NEW", description="", pictures=())])
     w.order(shop, {a: 2})
 
     res = pull_orders_for_shop(w.rt, shop)
@@ -317,7 +311,8 @@ def test_order_sheets_per_group_and_month_one_line_per_item_inert_text_real_numb
     assert [c["SKU"].value for c in lines] == [a1, a2]  # the order's group-b item is in b's sheet
     first = lines[0]
     # Text a spreadsheet would run reads as written, in quote-prefixed string cells (a phone shows "+62…").
-    for header, value in (("Pembeli / Buyer", HOSTILE), ("Telepon / Phone", PHONE), ("Penerima / Recipient", "@Ibu Sri")):
+    for header, value in (("Pembeli / Buyer", HOSTILE), ("Telepon / Phone", PHONE),
+                          ("Penerima / Recipient", "@Ibu Sri")):
         assert (first[header].value, first[header].data_type, first[header].quotePrefix) == (value, "s", True)
     assert not any(c.data_type == "f" for line in lines for c in line.values())
     numbers = ("Jumlah / Qty", "Harga Satuan / Unit price", "Total")
@@ -378,7 +373,7 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from connectors.marketplace import MarketplaceClient
-    from flows.orders import orders_command
+    from flows.cli.runs import orders_command
 
     s1, s2 = new_shop(), new_shop()
     w = world({"a": s1, "b": s2}, buffer=1)
@@ -426,8 +421,7 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
 
 
 def test_backfill_command_takes_inclusive_days_in_jakarta(prefect_server, world, capsys):
-    from flows.cli import CommandError
-    from flows.orders import backfill_command
+    from flows.cli.runs import backfill_command
 
     shop = new_shop()
     w = world({"a": shop})
@@ -441,13 +435,13 @@ def test_backfill_command_takes_inclusive_days_in_jakarta(prefect_server, world,
     args = Namespace(config=str(w.config_path), start=day.isoformat(), end=day.isoformat())
     assert backfill_command(args) == 0
     assert backfill_command(args) == 0
-    assert sorted(o.create_time for o, _ in w.rt.store.orders_for(shop)) == [lo, hi - 1]
+    assert sorted(o.create_time for o in w.rt.store.orders_for(shop)) == [lo, hi - 1]
     assert "2 baru/new" in capsys.readouterr().out
     assert w.rt.store.cursor(cursor_name(shop)) is None
 
-    with pytest.raises(CommandError, match="--start .* is after --end"):
+    with pytest.raises(LapakError, match=r"--start .* is after --end"):
         backfill_command(Namespace(config=str(w.config_path), start="2026-05-02", end="2026-05-01"))
-    with pytest.raises(CommandError, match="not a date"):
+    with pytest.raises(LapakError, match="not a date"):
         backfill_command(Namespace(config=str(w.config_path), start="2026-13-01", end="2026-05-01"))
 
 

@@ -18,7 +18,8 @@ def test_a_full_sync_at_five_items_per_second_meets_no_429(prefect_server, tmp_p
         shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
         cfg = tmp_path / "w" / "lapak.toml"
         text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url)
-        cfg.write_text(text.replace('client_id = "lapak-demo"', f'client_id = "lapak-demo"\nrate_limit_per_second = {LIMIT}'),
+        cfg.write_text(text.replace('client_id = "lapak-demo"',
+                                    f'client_id = "lapak-demo"\nrate_limit_per_second = {LIMIT}'),
                        encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
         assert market.admin.health()["rate_limit"] == LIMIT

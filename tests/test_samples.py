@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from schemas.categories import DEFAULT_CATEGORIES
 from connectors.config import load_config
+from schemas.categories import DEFAULT_CATEGORIES
 from schemas.listing import DESCRIPTION_MAX, NAME_MAX
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "flows" / "samples"
 EXPECTED = json.loads((SAMPLES / "expected_rejects.json").read_text(encoding="utf-8"))
 GROUPS = EXPECTED["groups"]
 LEAVES = {c.id for c in DEFAULT_CATEGORIES if c.is_leaf}
@@ -35,7 +35,7 @@ def read_grid(group: dict) -> list[list[str]]:
     path = SAMPLES / group["file"]
     if group["format"] == "csv":
         text = path.read_bytes().decode(group["encoding"])
-        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=group["delimiter"])]
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=group["delimiter"]))
     ws = openpyxl.load_workbook(path)[group["sheet"]]
     return [[_written(v) for v in row] for row in ws.iter_rows(values_only=True)]
 

@@ -80,7 +80,8 @@ class Leaks:
             self.scan_file(path)
 
 
-def _run(cmd: list[str], env: dict, cwd: Path, leaks: Leaks, label: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], env: dict, cwd: Path, leaks: Leaks, label: str,
+         timeout: float = 120) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     leaks.scan(f"{label} stdout", proc.stdout)
     leaks.scan(f"{label} stderr", proc.stderr)
@@ -221,16 +222,17 @@ def _prefect_records() -> list[tuple[str, str]]:
 
 def _in_process_texts(cfg: Path, secret: str) -> list[tuple[str, str]]:
     """str, repr and traceback of what failed calls raise; repr of the objects holding the secret."""
-    from connectors.marketplace import MarketplaceClient
-    from flows.runtime import Runtime
     from connectors.config import load_config
+    from connectors.marketplace import MarketplaceClient
+    from flows.engine.runtime import Runtime
 
     os.environ["LAPAK_CLIENT_SECRET"] = secret
     try:
         config = load_config(cfg)
         rt = Runtime.open(str(cfg))
         texts = [("config repr", repr(config)), ("config dump", config.model_dump_json()),
-                 ("runtime repr", repr(rt)), ("client repr", repr(rt.client)), ("client vars", repr(vars(rt.client)))]
+                 ("runtime repr", repr(rt)), ("channel repr", repr(rt.channel)),
+                 ("client repr", repr(rt.channel.client)), ("client vars", repr(vars(rt.channel.client)))]
         down = MarketplaceClient.from_config(config.marketplace, max_attempts=1)
         down.api_url = down.auth_url = f"http://127.0.0.1:{_free_port()}"
         try:

@@ -107,13 +107,13 @@ def test_dry_run_plans_and_writes_nothing(prefect_server, market, workdir):
 
 
 def test_shrink_guard_holds_deactivations_until_accepted(prefect_server, market, workdir):
-    from flows.sync import NeedsOperator
+    from schemas.errors import NeedsOperator
 
     sync(workdir)
     jember = workdir.parent / "catalogues" / "jember" / "anyaman-pandan-sari.csv"
     text = jember.read_text(encoding="utf-8-sig").splitlines()
     jember.write_text("\n".join(text[:3]) + "\n", encoding="utf-8-sig")  # a truncated file: header + 2 rows
-    with pytest.raises(NeedsOperator, match="jember-pandan-sari.*held"):
+    with pytest.raises(NeedsOperator, match=r"jember-pandan-sari.*held"):
         sync(workdir)
     assert all(p["status"] == "ACTIVE" for p in products(market))  # the shop stays online
 
@@ -130,8 +130,8 @@ def crash(self, rows):
     if rows:  # the marketplace confirmed these rows; die before the state store records them
         os._exit(37)
 StateStore.save_listings = crash
-import flows.locks
-flows.locks.DEFAULT_LEASE_S = 1.0  # the killed run's shops are free a second later, not after 90 s
+import flows.engine.locks
+flows.engine.locks.DEFAULT_LEASE_S = 1.0  # the killed run's shops are free a second later, not after 90 s
 from flows.sync import sync_catalogues
 sync_catalogues(config_path=sys.argv[1])
 """
@@ -151,7 +151,8 @@ def test_a_crash_between_a_confirmed_create_and_its_record_converges(prefect_ser
     assert 0 < len(created) < 48
     sync(workdir)
     listed = products(market)
-    assert len(listed) == 48 and len({p["sku"] for p in listed}) == 48 and len({p["name"].lower() for p in listed}) == 48
+    assert (len(listed) == 48 and len({p["sku"] for p in listed}) == 48
+            and len({p["name"].lower() for p in listed}) == 48)
     assert sum(sync(workdir)["writes"].values()) == 0
 
 
@@ -189,8 +190,8 @@ def test_sync_on_postgresql_state(prefect_server, market, workdir, postgres_url)
 def test_stock_counts_sales_since_the_catalogue_was_recorded_and_never_undoes_one(prefect_server, market, workdir):
     import time
 
-    from connectors.state import StateStore
     from connectors.config import load_config
+    from connectors.state import StateStore
 
     sync(workdir)
     batik = next(p for p in products(market) if p["name"] == "Batik Tulis Gajah Oling Merah")
@@ -201,7 +202,7 @@ def test_stock_counts_sales_since_the_catalogue_was_recorded_and_never_undoes_on
     sync(workdir)  # pulls the sale first: 5 − 2 is what the marketplace already shows, so no write
     assert sum(writes(market, before).values()) == 0
     store = StateStore(load_config(workdir).state_url)
-    assert [l.stock for l in store.listings(shop_id=batik_shop) if l.sku == batik["sku"]] == [3]
+    assert [listing.stock for listing in store.listings(shop_id=batik_shop) if listing.sku == batik["sku"]] == [3]
     assert store.count_orders() == 1
 
     time.sleep(1.1)  # the recount is recorded after the sale (the file's modification time)
@@ -253,7 +254,8 @@ def test_stock_counts_from_the_date_the_catalogue_states(prefect_server, market,
     recount = sync(workdir)
     assert next(p for p in products(market) if p["sku"] == carica["sku"])["stock"] == 47
     row = next(r for r in recount["groups"] if r["group"] == "wonosobo-sekar-carica")
-    assert row["note"].startswith(f"stock changed for 1 product(s) but the catalogue still states {counted.isoformat()}")
+    assert row["note"].startswith(
+        f"stock changed for 1 product(s) but the catalogue still states {counted.isoformat()}")
 
     # Counted again today: the sale was before it, so the count stands as written.
     restate_wonosobo(workdir, stated=spoken(today))
@@ -273,8 +275,9 @@ def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from tenacity import wait_none
 
-    import flows.sync as fs
+    import flows.tasks
     from connectors.marketplace import MarketplaceClient
+    from flows.engine.planning import plan_shop_work
     from flows.sync import sync_catalogues
 
     original = MarketplaceClient.__init__
@@ -284,7 +287,7 @@ def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect
         self._backoff = wait_none()  # the client's own retries, without their waits
 
     monkeypatch.setattr(MarketplaceClient, "__init__", no_backoff)
-    monkeypatch.setattr(fs, "plan_shop_task", fs.plan_shop_task.with_options(retry_delay_seconds=0.2))
+    monkeypatch.setitem(flows.tasks.TASKS, plan_shop_work, flows.tasks.plan_shop.with_options(retry_delay_seconds=0.2))
     attempts = inspect.signature(original).parameters["max_attempts"].default  # what the client tries
     market.admin.inject_fault("error_5xx_before", path="/order/list", count=attempts)
 
@@ -293,6 +296,7 @@ def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect
     assert state.result()["writes"]["creates"] == 12 == len(market.admin.products(479573))
     assert market.admin.stats()["faults_fired"].get("error_5xx_before") == attempts
     with get_client(sync_client=True) as client:
-        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
     plan = [t for t in tasks if t.name.startswith("plan")]
     assert [t.run_count for t in plan] == [2] and plan[0].state.is_completed()

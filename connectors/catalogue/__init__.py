@@ -6,8 +6,10 @@ shows, and leaves parsing to the normaliser. A file that cannot be used at all r
 ``CatalogueError`` with a message in Indonesian and English.
 """
 
+from schemas.errors import CatalogueError
+
 from .headers import SYNONYMS, HeaderMatch, match_header
-from .model import CatalogueError, RawCatalogue
+from .model import RawCatalogue
 from .sources import public_name, read_catalogue
 
 __all__ = ["SYNONYMS", "CatalogueError", "HeaderMatch", "RawCatalogue", "match_header",

@@ -22,8 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from schemas.errors import CatalogueError
+
 from .headers import HEADER_SCAN_ROWS, SheetHeader, find_header
-from .model import CatalogueError
 from .table import SheetData, positional_names, strings_table
 
 log = logging.getLogger(__name__)

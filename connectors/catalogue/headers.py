@@ -162,11 +162,11 @@ def match_header(text: str) -> HeaderMatch | None:
     return None
 
 
-_INSTRUCTION_WORDS = frozenset(
-    "wajib diisi isi isikan contoh maks maksimal maksimum minimal min max required example "
-    "optional opsional pilih masukkan format karakter character characters mandatory tuliskan "
-    "kosongkan boleh harus gunakan angka".split()
-)
+_INSTRUCTION_WORDS = frozenset({
+    "wajib", "diisi", "isi", "isikan", "contoh", "maks", "maksimal", "maksimum", "minimal", "min", "max",
+    "required", "example", "optional", "opsional", "pilih", "masukkan", "format", "karakter", "character",
+    "characters", "mandatory", "tuliskan", "kosongkan", "boleh", "harus", "gunakan", "angka",
+})
 _NUMERIC = re.compile(r"(rp\.?)?\s*[\d.,\s]+\s*(rb|ribu|k|jt|juta)?\s*(,-)?", re.IGNORECASE)
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas.dates import StatedDate
-from schemas.errors import CatalogueError
 
 STRING = pd.StringDtype("pyarrow")
 """Every catalogue value is text in this dtype (pyarrow-backed, missing = ``pd.NA``)."""

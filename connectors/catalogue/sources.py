@@ -18,8 +18,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from schemas.errors import CatalogueError
+
 from .delimited import no_header, read_delimited, utf16_without_bom
-from .model import BIG_FILE_ROWS, STRING, CatalogueError, RawCatalogue
+from .model import BIG_FILE_ROWS, STRING, RawCatalogue
 from .table import SheetData, label_sheet, ordered_columns, stated_date
 from .workbook import OLE_MAGIC, read_workbook
 

@@ -205,7 +205,7 @@ def label_sheet(sheet: SheetData, file: str, keep_grid: bool) -> LabelledSheet:
     kept = sheet.table if everything else sheet.table.filter(pa.array(keep))
     rows = sheet.rows if everything else sheet.rows[keep]
     columns = {name: kept.column(pos) for pos, name in head.columns.items() if pos < kept.num_columns}
-    for pos, name in head.columns.items():   # a header cell past the last data cell
+    for name in head.columns.values():   # a header cell past the last data cell
         columns.setdefault(name, pa.nulls(kept.num_rows, pa.string()))
     if sheet.fills:
         _apply_fills(sheet, columns, rows)

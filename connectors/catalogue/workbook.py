@@ -19,8 +19,9 @@ from decimal import Decimal
 import numpy as np
 import python_calamine as calamine
 
+from schemas.errors import CatalogueError
+
 from .headers import find_header, label_header
-from .model import CatalogueError
 from .table import SheetData, column_letter, strings_table
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 (../shared/marketplace-api.md). Everything that calls the marketplace goes through
 :class:`MarketplaceClient`."""
 
-from connectors.marketplace.client import MarketplaceClient, order_windows
+from connectors.marketplace.client import MarketplaceClient
 from connectors.marketplace.errors import (
     AuthError,
     BadRequestError,
@@ -25,13 +25,34 @@ from connectors.marketplace.models import (
     ProductInfo,
     RowResult,
     StockUpdate,
+    UploadedPicture,
 )
 from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
+from connectors.marketplace.reads import order_windows
 
 __all__ = [
-    "MarketplaceClient", "order_windows", "ItemRateLimiter", "RateLimitInfo",
-    "BatchResult", "RowResult", "NewProduct", "ProductEdit", "PriceUpdate", "StockUpdate",
-    "Picture", "ProductInfo", "Order", "Category",
-    "MarketplaceError", "AuthError", "BadRequestError", "ForbiddenError", "NotFoundError",
-    "RateLimitedError", "ServerError", "TransportError", "MalformedResponseError",
+    "AuthError",
+    "BadRequestError",
+    "BatchResult",
+    "Category",
+    "ForbiddenError",
+    "ItemRateLimiter",
+    "MalformedResponseError",
+    "MarketplaceClient",
+    "MarketplaceError",
+    "NewProduct",
+    "NotFoundError",
+    "Order",
+    "Picture",
+    "PriceUpdate",
+    "ProductEdit",
+    "ProductInfo",
+    "RateLimitInfo",
+    "RateLimitedError",
+    "RowResult",
+    "ServerError",
+    "StockUpdate",
+    "TransportError",
+    "UploadedPicture",
+    "order_windows",
 ]

@@ -28,10 +28,23 @@ from schemas.listing import (
 )
 
 __all__ = [
-    "Category", "Envelope", "Header", "Token",
-    "Picture", "NewProduct", "ProductEdit", "PriceUpdate", "StockUpdate",
-    "ProductRowsResult", "InventoryRowsResult", "ActiveRowsResult",
-    "ProductInfo", "Order", "RowResult", "BatchResult",
+    "ActiveRowsResult",
+    "BatchResult",
+    "Category",
+    "Envelope",
+    "Header",
+    "InventoryRowsResult",
+    "NewProduct",
+    "Order",
+    "Picture",
+    "PriceUpdate",
+    "ProductEdit",
+    "ProductInfo",
+    "ProductRowsResult",
+    "RowResult",
+    "StockUpdate",
+    "Token",
+    "UploadedPicture",
 ]
 
 
@@ -325,6 +338,18 @@ class Order(_Lenient):
     buyer: Buyer = Field(default_factory=Buyer)
     recipient: Recipient = Field(default_factory=Recipient)
     amt: Amount = Field(default_factory=Amount)
+
+
+# ---------------------------------------------------------------- pictures
+
+
+class UploadedPicture(_Lenient):
+    """``data`` of a picture upload: ``file_path`` goes into a product's ``pictures``."""
+
+    file_path: str
+    width: int | None = None
+    height: int | None = None
+    sha256: str | None = None
 
 
 # ---------------------------------------------------------------- what the caller gets

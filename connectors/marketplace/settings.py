@@ -20,6 +20,7 @@ INACTIVE_PATH: Final = "/v1/products/fs/{fs_id}/inactive"
 PRODUCT_INFO_PATH: Final = "/inventory/v1/fs/{fs_id}/product/info"
 ORDER_LIST_PATH: Final = "/v2/order/list"
 ORDER_PATH: Final = "/v2/fs/{fs_id}/order"
+PICTURE_UPLOAD_PATH: Final = "/v1/pictures/fs/{fs_id}/upload"
 
 # Short names for counters and log lines, keyed by path template.
 ENDPOINT_NAMES: Final = {
@@ -34,6 +35,7 @@ ENDPOINT_NAMES: Final = {
     PRODUCT_INFO_PATH: "product_info",
     ORDER_LIST_PATH: "orders",
     ORDER_PATH: "order",
+    PICTURE_UPLOAD_PATH: "picture_upload",
 }
 
 # Items per bulk call.
@@ -42,6 +44,7 @@ EDIT_BATCH: Final = 25
 ACTIVE_BATCH: Final = 25
 PRICE_BATCH: Final = 100
 STOCK_BATCH: Final = 100
+PICTURE_UPLOAD_BATCH: Final = 1  # one picture a call, one item against the limit
 
 PRODUCTS_PER_PAGE_MAX: Final = 50
 ORDERS_PER_PAGE_MAX: Final = 100

@@ -1,4 +1,4 @@
-"""The sandbox's admin surface (outside the contract): the routes, and a small client for them.
+"""The sandbox's admin surface (outside the contract): the routes, served by the sandbox process.
 
 For demos and tests only — place simulated orders, move their status, inject faults, read
 counters, change the rate limit, list a shop's products raw. No auth; loopback callers only.
@@ -19,6 +19,9 @@ DELETE   /admin/stats                         reset the counters
 PUT      /admin/rate-limit                    {"rate": float | null} (null = unlimited)
 GET      /admin/shops/{shop_id}/products      every column of the shop's products
 =======  ===================================  ===============================================
+
+The client for these routes, :class:`~connectors.sandbox.admin_client.SandboxAdmin`, lives in
+:mod:`connectors.sandbox.admin_client` so that callers need no FastAPI (the ``sandbox`` extra).
 """
 
 from __future__ import annotations
@@ -27,13 +30,12 @@ import ipaddress
 import time
 from typing import Any
 
-import requests
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.sandbox.envelope import ApiError, envelope
-from connectors.sandbox.faults import FaultKind, FaultSpec
+from connectors.sandbox.faults import FaultSpec
 from connectors.sandbox.store import OrderError
 
 
@@ -169,95 +171,3 @@ async def set_rate_limit(request: Request, body: RateLimit) -> JSONResponse:
 @router.get("/shops/{shop_id}/products")
 async def raw_products(request: Request, shop_id: int) -> JSONResponse:
     return _ok(_sandbox(request).store.raw_products(shop_id))
-
-
-# --- the client side ----------------------------------------------------------------------------
-
-
-class SandboxAdminError(RuntimeError):
-    """The admin surface refused an action; ``status`` is its HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"sandbox admin: HTTP {status}: {message}")
-        self.status = status
-
-
-class SandboxAdmin:
-    """A requests-based client for ``/admin`` of one sandbox. Methods return the envelope's ``data``."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-        self._http = requests.Session()
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        r = self._http.request(method, f"{self.url}/admin{path}", timeout=self.timeout, **kwargs)
-        try:
-            body = r.json()
-        except ValueError:
-            body = {}
-        if r.status_code >= 400:
-            raise SandboxAdminError(r.status_code, (body.get("header") or {}).get("messages") or r.text[:200])
-        return body.get("data")
-
-    def health(self) -> dict:
-        return self._call("GET", "/health")
-
-    def place_order(self, shop_id: int, items: list[dict[str, Any]], *, buyer: dict | None = None,
-                    recipient: dict | None = None, create_time: int | None = None,
-                    shipping_cost: int | None = None) -> dict:
-        """Place a paid (220) order; ``items`` are ``{"sku" or "product_id", "quantity"}``.
-
-        Stock is taken as a marketplace does; refused (``SandboxAdminError``) when short.
-        Returns the order in the contract's shape.
-        """
-        body: dict[str, Any] = {"shop_id": shop_id, "items": items}
-        for k, v in (("buyer", buyer), ("recipient", recipient), ("create_time", create_time),
-                     ("shipping_cost", shipping_cost)):
-            if v is not None:
-                body[k] = v
-        return self._call("POST", "/orders", json=body)
-
-    def orders(self, shop_id: int) -> list[dict]:
-        """Every order of a shop, by create_time (contract shape)."""
-        return self._call("GET", "/orders", params={"shop_id": shop_id})
-
-    def set_order_status(self, order_id: int, status: int, *, update_time: int | None = None) -> dict:
-        """Move an order; a cancel code (0, 3, 5, 6, 10, 15) puts its units back in stock."""
-        body: dict[str, Any] = {"status": status}
-        if update_time is not None:
-            body["update_time"] = update_time
-        return self._call("POST", f"/orders/{order_id}/status", json=body)
-
-    def inject_fault(self, kind: FaultKind, *, path: str = "", count: int | None = None,
-                     probability: float | None = None, seed: int | None = None,
-                     seconds: float | None = None, status: int | None = None,
-                     reset_after: float | None = None) -> dict:
-        """Add a fault (see ``connectors.sandbox.faults``); returns it with its ``id``."""
-        spec = {"kind": kind, "path": path, "count": count, "probability": probability, "seed": seed,
-                "seconds": seconds, "status": status, "reset_after": reset_after}
-        return self._call("POST", "/faults", json={k: v for k, v in spec.items() if v is not None})
-
-    def faults(self) -> list[dict]:
-        return self._call("GET", "/faults")
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    def stats(self) -> dict:
-        """``{"paths": {path: {calls, items, http_429, row_429, faults}}, "totals": {…}, "faults_fired": {kind: n}}``."""
-        return self._call("GET", "/stats")
-
-    def reset_stats(self) -> None:
-        self._call("DELETE", "/stats")
-
-    def set_rate_limit(self, rate: float | None) -> None:
-        """Items per second per path (burst the same); ``None`` = unlimited. Buckets refill."""
-        self._call("PUT", "/rate-limit", json={"rate": rate})
-
-    def products(self, shop_id: int) -> list[dict]:
-        """Every column of the shop's products, by product id."""
-        return self._call("GET", f"/shops/{shop_id}/products")
-
-    def close(self) -> None:
-        self._http.close()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import requests
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.admin_client import SandboxAdmin
+from connectors.sandbox.server import require_web_server
 from connectors.sandbox.settings import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -85,6 +86,7 @@ class SandboxHandle:
 
 def _start(data_dir: Path, port: int, client_id: str, client_secret: str, fs_id: int,
            shops: Sequence[int], rate_limit: float | None, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
+    require_web_server()  # the subprocess runs this interpreter: say so now rather than in its log
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / LOG_NAME
     offset = log_path.stat().st_size if log_path.exists() else 0

@@ -7,7 +7,8 @@ Uniqueness (SKU, name) needs the shop's state and is checked by the store.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from typing import Any
 
 from schemas.listing import (
@@ -104,36 +105,30 @@ def _category(v: Any, leaves: Collection[int], known: Collection[int]) -> str | 
     return None
 
 
+# The check of each product field's value; ``category_id`` also needs the category tree.
+_VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "name": partial(_text, "name", lo=1, hi=NAME_MAX),
+    "sku": partial(_text, "sku", lo=1, hi=SKU_MAX),
+    "price": partial(int_in_range, "price", lo=PRICE_MIN, hi=PRICE_MAX),
+    "price_currency": partial(_one_of, "price_currency", allowed=("IDR",)),
+    "stock": partial(int_in_range, "stock", lo=STOCK_MIN, hi=STOCK_MAX),
+    "min_order": partial(int_in_range, "min_order", lo=MIN_ORDER_MIN, hi=MIN_ORDER_MAX),
+    "weight": _weight,
+    "weight_unit": partial(_one_of, "weight_unit", allowed=("GR",)),
+    "condition": partial(_one_of, "condition", allowed=("NEW", "USED")),
+    "description": partial(_text, "description", lo=0, hi=DESCRIPTION_MAX),
+    "pictures": _pictures,
+    "status": partial(_one_of, "status", allowed=STATUSES),
+}
+
+
 def field_error(field: str, v: Any, leaves: Collection[int], known: Collection[int]) -> str | None:
     """The row error for one product field value, or ``None`` when it obeys the rules."""
-    match field:
-        case "name":
-            return _text("name", v, 1, NAME_MAX)
-        case "sku":
-            return _text("sku", v, 1, SKU_MAX)
-        case "category_id":
-            return _category(v, leaves, known)
-        case "price":
-            return int_in_range("price", v, PRICE_MIN, PRICE_MAX)
-        case "price_currency":
-            return _one_of("price_currency", v, ("IDR",))
-        case "stock":
-            return int_in_range("stock", v, STOCK_MIN, STOCK_MAX)
-        case "min_order":
-            return int_in_range("min_order", v, MIN_ORDER_MIN, MIN_ORDER_MAX)
-        case "weight":
-            return _weight(v)
-        case "weight_unit":
-            return _one_of("weight_unit", v, ("GR",))
-        case "condition":
-            return _one_of("condition", v, ("NEW", "USED"))
-        case "description":
-            return _text("description", v, 0, DESCRIPTION_MAX)
-        case "pictures":
-            return _pictures(v)
-        case "status":
-            return _one_of("status", v, STATUSES)
-    return None  # unknown fields are ignored, as a marketplace ignores what it does not know
+    if field == "category_id":
+        return _category(v, leaves, known)
+    check = _VALUE_CHECKS.get(field)
+    # Unknown fields are ignored, as a marketplace ignores what it does not know.
+    return check(v) if check is not None else None
 
 
 def check_product(

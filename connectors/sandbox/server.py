@@ -2,18 +2,35 @@
 
 Binds 127.0.0.1 only, prints one line with its URL (``Sandbox marketplace: http://…``),
 serves until SIGINT/SIGTERM, and keeps its state under the data dir. Defaults are in
-:mod:`connectors.sandbox.settings`.
+:mod:`connectors.sandbox.settings`. The web server (FastAPI, uvicorn) is the ``sandbox`` extra;
+without it both entry points fail with one line naming it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import socket
 import sys
 from pathlib import Path
 
 from connectors.sandbox.settings import HOST, URL_LINE_PREFIX, SandboxSettings
+from schemas.errors import LapakError
+
+WEB_SERVER_MISSING = "the sandbox needs its web server: pip install 'lapak-desa[sandbox]'"
+_WEB_SERVER = ("fastapi", "uvicorn")
+
+
+def require_web_server() -> None:
+    """Raise :class:`LapakError` (:data:`WEB_SERVER_MISSING`) unless FastAPI and uvicorn can be imported."""
+    for name in _WEB_SERVER:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise LapakError(WEB_SERVER_MISSING)
 
 
 def settings_from_args(args: argparse.Namespace) -> SandboxSettings:
@@ -48,6 +65,7 @@ def bind(port: int) -> socket.socket:
 
 def serve(settings: SandboxSettings) -> int:
     """Serve until interrupted; returns the exit status."""
+    require_web_server()
     import uvicorn
 
     from connectors.sandbox.app import create_app
@@ -94,7 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_from_cli(build_parser().parse_args(argv))
+    """``python -m connectors.sandbox``: like ``lapak sandbox``, a :class:`LapakError` is one line on stderr."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run_from_cli(args)
+    except LapakError as err:
+        print(f"{parser.prog}: {err}".splitlines()[0], file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

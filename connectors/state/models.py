@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
-STOCK_UNKNOWN = -1
-"""``Listing.stock`` when the marketplace's figure changed without the pipeline (a cancel)."""
-
-
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -27,11 +23,11 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to the state store; use UTC-aware datetimes")
-        return value.astimezone(timezone.utc) if value is not None else None
+        return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -80,7 +76,7 @@ class Listing(Base):
     name: Mapped[str] = mapped_column(String(70))
     category_id: Mapped[int] = mapped_column(Integer)
     price: Mapped[int] = mapped_column(BigInteger)
-    # The stock last pushed and confirmed; STOCK_UNKNOWN (-1) once a cancel made the marketplace
+    # The stock last pushed and confirmed; schemas.stock.STOCK_UNKNOWN (-1) once a cancel made the marketplace
     # give units back by itself, until the next correction reads its figure again.
     stock: Mapped[int] = mapped_column(Integer)
     recorded_stock: Mapped[int] = mapped_column(Integer)  # what the catalogue said
@@ -162,7 +158,7 @@ class Lock(Base):
     """A lease on a named resource (``shop:<id>``): one run at a time writes to a shop.
 
     Held while ``expires_at`` is in the future; the holder renews it (heartbeat), so a holder
-    that crashed loses it when the lease runs out (see :mod:`flows.locks`)."""
+    that crashed loses it when the lease runs out (see :mod:`flows.engine.locks`)."""
 
     __tablename__ = "locks"
 

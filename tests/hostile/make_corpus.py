@@ -223,8 +223,8 @@ CASES: dict[str, Callable[[Path], None]] = {
     "zip_not_workbook.xlsx": _bytes("zip_not_workbook.xlsx", _zip_not_xlsx()),
     "utf16_bom.csv": _bytes("utf16_bom.csv", _csv([HEADER, *GOOD], sep="\t").encode("utf-16")),
     "utf16_no_bom.csv": _bytes("utf16_no_bom.csv", _csv([HEADER, *GOOD]).encode("utf-16-le")),
-    "shift_jis.csv": _text("shift_jis.csv", _csv([HEADER, ["1", "煎餅 せんべい", "Keripik", "15000", "4", "100 gr", "日本の菓子",
-                                                            "https://img.example/j.jpg"]]), "shift_jis"),
+    "shift_jis.csv": _text("shift_jis.csv", _csv([HEADER, ["1", "煎餅 せんべい", "Keripik", "15000", "4", "100 gr",
+                                                            "日本の菓子", "https://img.example/j.jpg"]]), "shift_jis"),
     "cp1252_late_byte.csv": _bytes("cp1252_late_byte.csv", _csv([HEADER, *GOOD]).encode("utf-8")
                                    + _csv([["4", "Kue Lapis Legit Spesial", "Kue Kering", "85.000", "2", "1 kg",
                                             "Resep nenek \u2014 manis", "https://img.example/l.jpg"]]).encode("cp1252")),
@@ -240,11 +240,14 @@ CASES: dict[str, Callable[[Path], None]] = {
          "https://img.example/f.jpg"],
         ["2", "@SUM(1+1)*cmd|' /C calc'!A0", "Keripik", "=1+1", "4", "250 gr", "-2+3", "https://img.example/g.jpg"],
         ["3", "\tTab di depan", "Keripik", "15000", "\r4", "250 gr", "baris\nbaru", "https://img.example/h.jpg"]])),
-    "header_in_french.csv": _text("header_in_french.csv", _csv([["N°", "Nom du produit", "Catégorie", "Prix", "Quantité",
-                                                                 "Poids", "Déscription", "Image"], *[r for r in GOOD]])),
-    "header_in_japanese.csv": _text("header_in_japanese.csv", _csv([["番号", "商品名", "カテゴリ", "価格", "在庫", "重量", "説明", "写真"],
+    "header_in_french.csv": _text("header_in_french.csv", _csv([["N°", "Nom du produit", "Catégorie", "Prix",
+                                                                 "Quantité", "Poids", "Déscription", "Image"],
+                                                                *GOOD])),
+    "header_in_japanese.csv": _text("header_in_japanese.csv", _csv([["番号", "商品名", "カテゴリ", "価格", "在庫",
+                                                                     "重量", "説明", "写真"],
                                                                     *GOOD])),
-    "header_below_row_30.csv": _text("header_below_row_30.csv", _csv([[f"catatan {i}"] for i in range(40)] + [HEADER, *GOOD])),
+    "header_below_row_30.csv": _text("header_below_row_30.csv", _csv([[f"catatan {i}"] for i in range(40)]
+                                                                      + [HEADER, *GOOD])),
     "columns_shuffled.csv": _text("columns_shuffled.csv", _csv([[r[i] for i in SHUFFLE] for r in [HEADER, *GOOD]])),
     "columns_in_order.csv": _text("columns_in_order.csv", _csv([HEADER, *GOOD])),
     "absurd_numbers.csv": _text("absurd_numbers.csv", _csv([HEADER,
@@ -253,14 +256,16 @@ CASES: dict[str, Callable[[Path], None]] = {
         ["3", "Keripik C", "Keripik", "Rp " + "9" * 30, "-0", "0x10", "", "https://img.example/3.jpg"],
         ["4", "Keripik D", "Keripik", "١٥٠٠٠", "٤", "٢٥٠ gr", "", "https://img.example/4.jpg"]])),
     "control_characters.csv": _text("control_characters.csv", _csv([HEADER,
-        ["1", "Keripik\x1b[31m Merah\x07", "Keripik", "15000", "4", "250 gr", "ok\x0bok\x0c", "https://img.example/c.jpg"],
+        ["1", "Keripik\x1b[31m Merah\x07", "Keripik", "15000", "4", "250 gr", "ok\x0bok\x0c",
+         "https://img.example/c.jpg"],
         ["2", "\u202eodalaB kipireK", "Keripik", "15000", "4", "250 gr", "zero\u200bwidth", "https://img.example/d.jpg"],
         ["3", "\u200b\u200b", "Keripik", "15000", "4", "250 gr", "", "https://img.example/e.jpg"]])),
     "mac_cr_lines.csv": _text("mac_cr_lines.csv", _csv([HEADER, *GOOD], newline="\r")),
     "thousand_columns.csv": _text("thousand_columns.csv", _csv([[f"Kolom {i}" for i in range(992)] + HEADER]
                                                                 + [[""] * 992 + r for r in GOOD])),
     "ragged_wide_row.csv": _text("ragged_wide_row.csv", _csv([HEADER, GOOD[0], GOOD[1] + ["x"] * 10_000, GOOD[2]])),
-    "duplicate_headers.csv": _text("duplicate_headers.csv", _csv([HEADER + ["Harga"], *(r + ["99.000"] for r in GOOD)])),
+    "duplicate_headers.csv": _text("duplicate_headers.csv", _csv([HEADER + ["Harga"],
+                                                                  *(r + ["99.000"] for r in GOOD)])),
     "excel_error_values.csv": _text("excel_error_values.csv", _csv([HEADER,
         ["1", "#N/A", "Keripik", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "https://img.example/1.jpg"]])),
     "hostile_photo_urls.csv": _text("hostile_photo_urls.csv", _csv([HEADER,
@@ -353,7 +358,8 @@ def forged_size_xlsx(path: Path, unpacked_mb: int = 1_000, declared: int = 4_096
             said = declared if name == "xl/sharedStrings.xml" else size
             end = out.tell()
             out.seek(offset)
-            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x5C21, crc, packed, said, len(raw), 0) + raw)
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x5C21, crc, packed, said, len(raw), 0)
+                      + raw)
             out.seek(end)
             central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x5C21, crc, packed, said,
                                        len(raw), 0, 0, 0, 0, 0, offset) + raw)

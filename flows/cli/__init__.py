@@ -1,8 +1,8 @@
-"""The ``lapak`` command. See ../shared/interface.md and the README.
+"""The ``lapak`` command, on top of everything and imported by nothing. See ../shared/interface.md.
 
-Heavy modules (Prefect, pandas) are imported inside each command so ``lapak --help``
-and ``lapak check`` start quickly. Exit status 0 means the run completed (rejected rows
-are reported, not failures); anything else prints a one-line reason on stderr.
+Each command's module is imported when the command runs, so ``lapak --help`` and ``lapak check``
+start quickly. Exit status 0 means the run completed (rejected rows are reported, not failures);
+anything else prints a one-line reason on stderr.
 """
 
 from __future__ import annotations
@@ -10,25 +10,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-
-
-class CommandError(Exception):
-    """A failure the operator can act on: printed as one line, exit status 1."""
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from flows.intake import check_file
+    from flows.cli.catalogue import check_command
 
-    return check_file(Path(args.file), config_path=args.config, out_dir=args.out)
+    return check_command(args)
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from connectors.sheets import write_template
+    from flows.cli.catalogue import template_command
 
-    path = write_template(Path(args.file))
-    print(f"Template written / templat ditulis: {path}")
-    return 0
+    return template_command(args)
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
@@ -46,46 +39,39 @@ def _check_config(path: str) -> None:
 
 def _cmd_sync(args: argparse.Namespace) -> int:
     _check_config(args.config)
-    from flows.sync import sync_command
+    from flows.cli.runs import sync_command
 
     return sync_command(args)
 
 
 def _cmd_orders(args: argparse.Namespace) -> int:
     _check_config(args.config)
-    from flows.orders import orders_command
+    from flows.cli.runs import orders_command
 
     return orders_command(args)
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
     _check_config(args.config)
-    from flows.orders import backfill_command
+    from flows.cli.runs import backfill_command
 
     return backfill_command(args)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     _check_config(args.config)
-    from flows.serve import serve_command
+    from flows.cli.serve import serve_command
 
     return serve_command(args)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from flows.demo import run_demo
+    from flows.cli.demo import run_demo
 
     return run_demo(keep=args.keep)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lapak", description="Lapak Desa: village catalogues to the marketplace and orders back.")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("demo", help="end-to-end run on the bundled sample groups")
-    s.add_argument("--keep", metavar="DIR", help="keep the demo's files (outputs, state) in DIR")
-    s.set_defaults(func=_cmd_demo)
-
+def _run_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("sync", help="catalogue sync: extract, validate, plan, push")
     s.add_argument("--config", default="lapak.toml")
     s.add_argument("--group", action="append", default=[], metavar="ID")
@@ -111,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="register the deployments on this process work pool (scale-out) instead of serving them")
     s.set_defaults(func=_cmd_serve)
 
+
+def _tool_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("sandbox", help="run the sandbox marketplace on 127.0.0.1")
     s.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     s.add_argument("--data", metavar="DIR", default="var/sandbox", help="state folder (survives restarts)")
@@ -118,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--client-secret", default=None)
     s.add_argument("--fs-id", type=int, default=None)
     s.add_argument("--shops", default=None, metavar="ID,ID…")
-    s.add_argument("--rate-limit", type=float, default=None, metavar="N", help="items per second per endpoint (default 50; 0 = unlimited)")
+    s.add_argument("--rate-limit", type=float, default=None, metavar="N",
+                   help="items per second per endpoint (default 50; 0 = unlimited)")
     s.set_defaults(func=_cmd_sandbox)
 
     s = sub.add_parser("check", help="validate one catalogue file offline")
@@ -129,7 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("template", help="write the blank catalogue template (XLSX)")
     s.add_argument("file")
+    s.add_argument("--force", action="store_true", help="replace the file if it exists (default: keep it)")
     s.set_defaults(func=_cmd_template)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lapak",
+                                description="Lapak Desa: village catalogues to the marketplace and orders back.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("demo", help="end-to-end run on the bundled sample groups")
+    s.add_argument("--keep", metavar="DIR", help="keep the demo's files (outputs, state) in DIR")
+    s.set_defaults(func=_cmd_demo)
+    _run_commands(sub)
+    _tool_commands(sub)
     return p
 
 
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # one line for the operator; details are in the logs
         from schemas.errors import LapakError
 
-        kind = "" if isinstance(err, (CommandError, LapakError)) else f"{type(err).__name__}: "
+        kind = "" if isinstance(err, LapakError) else f"{type(err).__name__}: "
         print(f"lapak {args.command}: {kind}{err}".splitlines()[0], file=sys.stderr)
         return 1
 

@@ -18,6 +18,7 @@ clocks within a few seconds of each other, far less than the lease.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
@@ -42,17 +43,10 @@ def lock_name(shop_id: int) -> str:
     return f"shop:{int(shop_id)}"
 
 
-def lock_owner(what: str) -> str:
-    """Who holds a lock, as the next run's message names it: the flow, its Prefect run, the process."""
-    run = ""
-    try:
-        from prefect.runtime import flow_run
-
-        if flow_run.id:
-            run = f" (flow run {flow_run.name} {flow_run.id})"
-    except Exception:  # outside Prefect, or an older runtime module: the process says enough
-        pass
-    return f"{what}{run} pid {os.getpid()} on {socket.gethostname()}"
+def lock_owner(what: str, run: str = "") -> str:
+    """Who holds a lock, as the next run's message names it: the flow, its run (e.g. the Prefect
+    flow run's name and id), the process."""
+    return f"{what}{f' ({run})' if run else ''} pid {os.getpid()} on {socket.gethostname()}"
 
 
 def _when(t: datetime | None) -> str:
@@ -107,7 +101,8 @@ class ShopLocks:
         try:
             for shop in self.shop_ids:
                 told = False
-                while (holder := self.store.try_lock(lock_name(shop), self.token, self.owner, self.lease_s)) is not None:
+                name = lock_name(shop)
+                while (holder := self.store.try_lock(name, self.token, self.owner, self.lease_s)) is not None:
                     if time.monotonic() >= deadline:
                         raise LockBusy(shop, holder, time.monotonic() - start)
                     if not told:
@@ -120,7 +115,10 @@ class ShopLocks:
             self.release()
             raise
         self._stop.clear()
-        self._beat = threading.Thread(target=self._heartbeat, name=f"lapak-lock-{self.token[:8]}", daemon=True)
+        # The heartbeat runs in the run's context, so what it logs reaches the run's page.
+        context = contextvars.copy_context()
+        self._beat = threading.Thread(target=context.run, args=(self._heartbeat,), name=f"lapak-lock-{self.token[:8]}",
+                                      daemon=True)
         self._beat.start()
         return self
 

@@ -14,17 +14,20 @@ import os
 import re
 import shutil
 import tempfile
+from importlib.resources import as_file, files
 from pathlib import Path
 
+from connectors.config import load_config
+from connectors.sandbox import running_sandbox
+from connectors.state import StateStore
 from schemas.messages import rupiah
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def _demo_config(work: Path, url: str, rate_limit: float | None) -> Path:
-    """Copy the samples into ``work`` and point their config at the sandbox."""
-    shutil.copytree(SAMPLES, work / "samples", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("out", "var", "*.py", "__pycache__"))
+    """Copy the samples shipped with the package into ``work`` and point their config at the sandbox."""
+    with as_file(files("flows") / "samples") as samples:
+        shutil.copytree(samples, work / "samples", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("out", "var", "*.py", "*.md", "*.json", "__pycache__"))
     cfg = work / "samples" / "lapak.toml"
     text = cfg.read_text(encoding="utf-8")
     text = re.sub(r'(?m)^(api_url|auth_url) = ".*"$', lambda m: f'{m.group(1)} = "{url}"', text)
@@ -67,58 +70,25 @@ def _place_orders(market) -> list[dict]:
     return orders
 
 
-def run_demo(keep: str | None = None) -> int:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from connectors.sandbox import running_sandbox
-    from connectors.state import StateStore
-    from flows.orders import format_summary, pull_orders
-    from flows.sync import print_summary, sync_catalogues
-    from connectors.config import load_config
-
-    work = Path(keep).resolve() if keep else Path(tempfile.mkdtemp(prefix="lapak-demo-"))
-    work.mkdir(parents=True, exist_ok=True)
-    print(f"Lapak Desa demo — working folder {work}")
-    print("Starting the sandbox marketplace and a temporary Prefect server (about 20 s)…", flush=True)
-    with running_sandbox(work / "sandbox") as market:
-        cfg = _demo_config(work, market.url, market.rate_limit)
-        os.environ["LAPAK_CLIENT_SECRET"] = market.client_secret
-        config = load_config(cfg)
-        print(f"Sandbox marketplace: {market.url} (fs_id {market.fs_id}, shops {', '.join(map(str, market.shops))})")
-
-        print("\n1. Catalogue sync / Sinkronisasi katalog")
-        first = sync_catalogues(config_path=str(cfg))
-        print_summary(first)
-
-        print("\n2. The same catalogues again: nothing changed, so nothing is written")
-        again = sync_catalogues(config_path=str(cfg))
-        print(f"   {sum(again['writes'].values())} marketplace writes.")
-
-        print("\n3. Buyers order (simulated on the sandbox) / Pembeli memesan")
-        orders = _place_orders(market)
-        for o in orders:
-            items = ", ".join(f"{p['quantity']} × {p['Name']}" for p in o["products"])
-            print(f"   {o['invoice_ref_num']}: {o['buyer']['name']} — {items}")
-        print(_indent(format_summary(pull_orders(config_path=str(cfg)))))
-
-        cancelled = orders[1]
-        market.admin.set_order_status(cancelled["order_id"], 0)
-        print(f"\n4. {cancelled['buyer']['name']} cancels {cancelled['invoice_ref_num']}: its units go back to stock")
-        print(_indent(format_summary(pull_orders(config_path=str(cfg)))))
-
-        store = StateStore(config.state_url)
-        print("\nStock now (catalogue − sold since it was recorded), agreeing with the marketplace:")
+def _stock_table(market, config, orders: list[dict]) -> None:
+    """Every ordered product's stock: the catalogue's, what was pushed, what the marketplace shows."""
+    print("\nStock now (catalogue − sold since it was recorded), agreeing with the marketplace:")
+    store = StateStore(config.state_url)
+    try:
         for o in orders:
             shop = o["shop_id"]
             market_now = {p["sku"]: p for p in market.admin.products(shop)}
-            mine = {l.sku: l for l in store.listings(shop_id=shop)}
+            mine = {k.sku: k for k in store.listings(shop_id=shop)}
             for p in o["products"]:
-                l = mine[p["sku"]]
-                flag = "ok" if l.stock == market_now[p["sku"]]["stock"] else "MISMATCH"
-                print(f"   {l.name[:40]:40} catalogue {l.recorded_stock:4}  pushed {l.stock:4}  "
-                      f"marketplace {market_now[p['sku']]['stock']:4}  {flag}")
+                k, there = mine[p["sku"]], market_now[p["sku"]]["stock"]
+                flag = "ok" if k.stock == there else "MISMATCH"
+                print(f"   {k.name[:40]:40} catalogue {k.recorded_stock:4}  pushed {k.stock:4}  "
+                      f"marketplace {there:4}  {flag}")
+    finally:
         store.close()
 
+
+def _summary(config, cfg: Path, first: dict, orders: list[dict], cancelled: dict) -> None:
     out = config.output_dir
     listed = sum(r["listings"] for r in first["groups"])
     rejected = sum(r["rejected"] for r in first["groups"])
@@ -130,6 +100,49 @@ def run_demo(keep: str | None = None) -> int:
     print(f"   Order sheets, per group and month (open in Excel):    {out / 'orders'}")
     print(f"   State database:                                       {config.state_url}")
     print(f"   Try:  lapak check {cfg.parent / 'catalogues' / 'jember' / 'anyaman-pandan-sari.csv'} --config {cfg}")
+
+
+def _run(market, cfg: Path) -> None:
+    from flows.cli.runs import format_orders_summary, print_sync_summary
+    from flows.orders import pull_orders
+    from flows.sync import sync_catalogues
+
+    config = load_config(cfg)
+    print("\n1. Catalogue sync / Sinkronisasi katalog")
+    first = sync_catalogues(config_path=str(cfg))
+    print_sync_summary(first)
+    print("\n2. The same catalogues again: nothing changed, so nothing is written")
+    again = sync_catalogues(config_path=str(cfg))
+    print(f"   {sum(again['writes'].values())} marketplace writes.")
+
+    print("\n3. Buyers order (simulated on the sandbox) / Pembeli memesan")
+    orders = _place_orders(market)
+    for o in orders:
+        items = ", ".join(f"{p['quantity']} × {p['Name']}" for p in o["products"])
+        print(f"   {o['invoice_ref_num']}: {o['buyer']['name']} — {items}")
+    print(_indent(format_orders_summary(pull_orders(config_path=str(cfg)))))
+    cancelled = orders[1]
+    market.admin.set_order_status(cancelled["order_id"], 0)
+    print(f"\n4. {cancelled['buyer']['name']} cancels {cancelled['invoice_ref_num']}: its units go back to stock")
+    print(_indent(format_orders_summary(pull_orders(config_path=str(cfg)))))
+    _stock_table(market, config, orders)
+    _summary(config, cfg, first, orders, cancelled)
+
+
+def run_demo(keep: str | None = None) -> int:
+    """``lapak demo``: the sandbox, the samples, a sync, orders, stock, sheets; what happened and where."""
+    # Prefect reads these when the flows are imported (in ``_run``): set them first.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    work = Path(keep).resolve() if keep else Path(tempfile.mkdtemp(prefix="lapak-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"Lapak Desa demo — working folder {work}")
+    print("Starting the sandbox marketplace and a temporary Prefect server (about 20 s)…", flush=True)
+    with running_sandbox(work / "sandbox") as market:
+        cfg = _demo_config(work, market.url, market.rate_limit)
+        os.environ["LAPAK_CLIENT_SECRET"] = market.client_secret
+        print(f"Sandbox marketplace: {market.url} (fs_id {market.fs_id}, shops {', '.join(map(str, market.shops))})")
+        _run(market, cfg)
     if not keep:
         print(f"(demo files are in {work}; pass --keep DIR to choose the folder)")
     return 0

@@ -1,0 +1,214 @@
+"""The rejects report: the group's own sheets annotated with reasons, a summary and a problem list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from schemas.rejects import REJECT_COLUMNS
+
+from .safe import (
+    BOLD,
+    WRAP,
+    _cell,
+    _records,
+    _sheet_title,
+    _table_sheet,
+    _widths,
+    _xlsx_clean,
+    replace_atomically,
+    write_csv,
+)
+
+PROBLEM_HEADERS = {
+    "group_id": "Kelompok / Group",
+    "file": "Berkas / File",
+    "sheet": "Lembar / Sheet",
+    "row": "Baris / Row",
+    "column": "Kolom / Column",
+    "value": "Nilai tertulis / Value as written",
+    "reason_id": "Alasan / Reason (ID)",
+    "reason_en": "Reason (EN)",
+    "severity": "Jenis / Severity",
+}
+SEVERITY_LABELS = {"reject": "ditolak / reject", "warning": "peringatan / warning"}
+REASON_HEADER = "Alasan ditolak / Reason rejected"
+SUMMARY_SHEET = "Ringkasan (Summary)"
+PROBLEMS_SHEET = "Daftar Masalah (Problems)"
+NO_REJECTS = "Tidak ada baris ditolak / No rejected rows"
+WARNING_PREFIX = "Peringatan / Warning: "
+REJECT_FILL = PatternFill("solid", fgColor="FFC7CE")   # Excel's "bad" light red
+WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" light yellow
+
+
+def rejects_frame(rejects: Iterable[Any]) -> pd.DataFrame:
+    """A rejects frame (:data:`REJECT_COLUMNS`) from :class:`schemas.listing.Reject` models or dicts."""
+    rows = [r.model_dump() if hasattr(r, "model_dump") else dict(r) for r in rejects]
+    return _normalise_rejects(pd.DataFrame(rows, columns=list(REJECT_COLUMNS)), group_id="")
+
+
+def _normalise_rejects(rejects: pd.DataFrame, group_id: str) -> pd.DataFrame:
+    df = rejects.copy()
+    for col in REJECT_COLUMNS:
+        if col not in df.columns:
+            df[col] = group_id if col == "group_id" else "reject" if col == "severity" else None
+    df = df[list(REJECT_COLUMNS)]
+    df["row"] = pd.to_numeric(df["row"], errors="coerce").astype("Int64")
+    df["severity"] = df["severity"].fillna("reject")
+    unknown = set(df["severity"]) - set(SEVERITY_LABELS)
+    if unknown:
+        raise ValueError(f"unknown severity {sorted(unknown)!r}; expected 'reject' or 'warning'")
+    for col in ("group_id", "file", "sheet", "column", "reason_id", "reason_en"):
+        df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
+    if group_id:
+        df["group_id"] = df["group_id"].where(df["group_id"] != "", group_id)
+    return df.sort_values(["file", "sheet", "row"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _problem_table(problems: pd.DataFrame, group_id: str) -> pd.DataFrame:
+    """The per-problem lines with bilingual headers; one explanatory line when there are none."""
+    if problems.empty:
+        line = dict.fromkeys(REJECT_COLUMNS, "")
+        line.update(group_id=group_id, row=None, reason_id="Tidak ada baris ditolak", reason_en="No rejected rows")
+        table = pd.DataFrame([line], columns=list(REJECT_COLUMNS)).astype({"row": "Int64"})
+    else:
+        table = problems.assign(severity=problems["severity"].map(SEVERITY_LABELS))
+    return table.rename(columns=PROBLEM_HEADERS)
+
+
+def _row_notes(problems: pd.DataFrame) -> pd.DataFrame:
+    """Per (sheet, row): every problem joined into one cell, and whether the row is rejected."""
+    p = problems.dropna(subset=["row"])
+    if p.empty:
+        return pd.DataFrame(columns=["sheet", "row", "note", "rejected"])
+    col = p["column"].where(p["column"] == "", p["column"] + ": ")
+    text = col + p["reason_id"] + " / " + p["reason_en"]
+    text = text.where(p["severity"] == "reject", WARNING_PREFIX + text)
+    notes = (p.assign(note=text, rejected=p["severity"] == "reject")
+             .groupby(["sheet", "row"], sort=False)
+             .agg(note=("note", "; ".join), rejected=("rejected", "any"))
+             .reset_index())
+    return notes
+
+
+def _guess_header_row(grid: pd.DataFrame) -> int:
+    """Without a known header row, the widest of the first 30 rows (1-based), the first on ties."""
+    head = grid.head(30)
+    if head.empty:
+        return 1
+    filled = sum(head.iloc[:, i].astype("str").fillna("").str.strip().ne("").astype(int)
+                 for i in range(head.shape[1]))
+    return int(filled.to_numpy().argmax()) + 1
+
+
+def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.DataFrame,
+                     header_row: int) -> None:
+    """The group's sheet as written, a reason column right of the last one, problem rows coloured."""
+    grid = _xlsx_clean(grid.reset_index(drop=True))
+    ncol = grid.shape[1]
+    ws = wb.create_sheet(title)
+    for i, w in enumerate(_widths(grid), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.column_dimensions[get_column_letter(ncol + 1)].width = 70
+    ws.freeze_panes = f"A{header_row + 1}"
+    by_row = {int(r): (n, rej) for r, n, rej in zip(notes["row"], notes["note"], notes["rejected"])}
+    for i, rec in enumerate(_records(grid)):
+        r = i + 1
+        if r == header_row:
+            cells = [_cell(ws, v, font=BOLD) for v in rec]
+            cells.append(_cell(ws, REASON_HEADER, font=Font(bold=True, color="9C0006"), fill=REJECT_FILL))
+        elif r in by_row:
+            note, rejected = by_row[r]
+            fill = REJECT_FILL if rejected else WARNING_FILL
+            cells = [_cell(ws, v, fill=fill) for v in rec]
+            cells.append(_cell(ws, note, fill=fill, alignment=WRAP))
+        else:
+            cells = [_cell(ws, v) for v in rec]
+        ws.append(cells)
+
+
+def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotated: list[str],
+                   stock_as_of: str | None = None) -> None:
+    ws = wb.create_sheet(SUMMARY_SHEET)
+    ws.column_dimensions["A"].width = 48
+    ws.column_dimensions["B"].width = 70
+    keys = ["file", "sheet", "row"]
+    rejected = problems[problems["severity"] == "reject"].drop_duplicates(keys)
+    flagged = problems.drop_duplicates(keys)
+    warn_only = len(flagged) - len(flagged.merge(rejected[keys], on=keys))
+    files = ", ".join(sorted(set(problems["file"]) - {""}))
+    lines: list[list[Any]] = [
+        ["Laporan baris ditolak / Rejected rows report"],
+        ["Kelompok / Group", group_id],
+        ["Berkas / File", files],
+        ["Baris ditolak / Rows rejected", len(rejected)],
+        ["Baris dengan peringatan saja / Rows with warnings only", int(warn_only)],
+        ["Jumlah masalah / Problems", len(problems)],
+    ]
+    if stock_as_of:
+        lines.append(["Stok dihitung per / Stock counted as of", stock_as_of])
+    lines.append([])
+    if rejected.empty:
+        lines.append([NO_REJECTS])
+    else:
+        if annotated:
+            where = ", ".join(f"'{t}'" for t in annotated)
+            how = (f"Perbaiki baris merah di lembar {where} (alasannya di kolom paling kanan), lalu kirim "
+                   f"kembali berkas ini. / Fix the red rows in sheet {where} (the reason is in the last "
+                   "column), then send this file back.")
+        else:
+            how = (f"Perbaiki baris yang disebut di lembar '{PROBLEMS_SHEET}' pada katalog Anda. "
+                   f"/ Fix the rows listed in sheet '{PROBLEMS_SHEET}' in your catalogue.")
+        lines.append(["Cara memperbaiki / How to fix", how])
+    if not problems.empty:
+        lines += [[], ["Masalah per kolom / Problems per column", "Jumlah / Count"]]
+        per_col = problems["column"].replace("", "(berkas / file)").value_counts(sort=True)
+        lines += [[c, int(n)] for c, n in per_col.items()]
+    for i, line in enumerate(lines):
+        bold = i == 0 or (line and line[0] == "Masalah per kolom / Problems per column")
+        ws.append([_cell(ws, v, font=BOLD if bold else None,
+                         alignment=WRAP if isinstance(v, str) and len(v) > 60 else None) for v in line])
+
+
+def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
+                         grids: Mapping[str, pd.DataFrame] | None = None,
+                         header_rows: Mapping[str, int] | None = None,
+                         stock_as_of: str | None = None) -> tuple[Path, Path]:
+    """Write ``out_dir/rejects/<group_id>.xlsx`` and ``.csv``; return both paths.
+
+    ``rejects`` has :data:`REJECT_COLUMNS`, one line per problem (``row`` 1-based as the
+    spreadsheet shows it). ``grids`` maps a sheet name to that sheet exactly as written
+    (``header=None``; index i is spreadsheet row i+1); each is reproduced with a reason column
+    and its problem rows coloured. ``header_rows`` maps a sheet name to its 1-based header row
+    (guessed as the widest early row when absent). ``stock_as_of`` (text) says on the summary
+    sheet from when the catalogue's stock counts (orders after it are taken off). The CSV holds
+    the per-problem lines.
+    """
+    if not group_id or Path(group_id).name != group_id or group_id in {".", ".."}:
+        raise ValueError(f"group id {group_id!r} cannot name a file")
+    problems = _normalise_rejects(rejects, group_id)
+    folder = Path(out_dir) / "rejects"
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx_path, csv_path = folder / f"{group_id}.xlsx", folder / f"{group_id}.csv"
+
+    table = _problem_table(problems, group_id)
+    replace_atomically(csv_path, lambda tmp: write_csv(tmp, table))
+
+    grids = grids or {}
+    taken = {SUMMARY_SHEET, PROBLEMS_SHEET}  # a group's own sheet name must not take ours
+    titles = {sheet: _sheet_title(sheet, taken) for sheet in grids}
+    notes = _row_notes(problems)
+    wb = Workbook(write_only=True)
+    _summary_sheet(wb, group_id, problems, list(titles.values()), stock_as_of)
+    for sheet, grid in grids.items():
+        header_row = (header_rows or {}).get(sheet) or _guess_header_row(grid)
+        _annotated_sheet(wb, titles[sheet], grid, notes[notes["sheet"] == sheet], int(header_row))
+    _table_sheet(wb, PROBLEMS_SHEET, table)
+    replace_atomically(xlsx_path, wb.save)
+    return xlsx_path, csv_path

@@ -1,0 +1,56 @@
+"""Listings as the pipeline last confirmed them on each shop (typed in, typed out)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select, update
+
+from connectors.state.models import Listing as ListingRow
+from connectors.state.models import utcnow
+from schemas.listing import KnownListing
+
+_COLUMNS = [ListingRow.__table__.c[name] for name in KnownListing.__dataclass_fields__]
+
+
+def _known(row: Any) -> KnownListing:
+    values = dict(row._mapping)
+    values["pictures"] = tuple(values["pictures"] or ())
+    return KnownListing(**values)
+
+
+class Listings:
+    """The ``listings`` table: one row per shop and SKU."""
+
+    def listings(self, *, shop_id: int | None = None, group_id: str | None = None) -> list[KnownListing]:
+        """Known listings (of a shop, of a group), by shop and SKU."""
+        q = select(*_COLUMNS)
+        if shop_id is not None:
+            q = q.where(ListingRow.shop_id == shop_id)
+        if group_id is not None:
+            q = q.where(ListingRow.group_id == group_id)
+        with self.session() as s:
+            return [_known(r) for r in s.execute(q.order_by(ListingRow.shop_id, ListingRow.sku))]
+
+    def save_listings(self, rows: Iterable[KnownListing]) -> None:
+        """Insert or replace whole listings (``shop_id`` + ``sku`` is the key)."""
+        now = utcnow()
+        values = [dict(asdict(r), pictures=list(r.pictures), updated_at=now) for r in rows]
+        with self.session() as s:
+            for i in range(0, len(values), 500):
+                self._upsert(s, ListingRow, values[i:i + 500], ["shop_id", "sku"])
+
+    def update_listings(self, shop_id: int, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Record what a channel confirmed for existing listings of ``shop_id``: SKU → the confirmed
+        fields only (one bulk UPDATE by primary key)."""
+        if not changes:
+            return
+        now = utcnow()
+        rows = [dict(fields, shop_id=shop_id, sku=sku, updated_at=now) for sku, fields in changes.items()]
+        for r in rows:
+            if "pictures" in r:
+                r["pictures"] = list(r["pictures"])
+        with self.session() as s:
+            s.execute(update(ListingRow), rows)

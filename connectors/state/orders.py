@@ -1,0 +1,159 @@
+"""Orders and their lines, stored once each (upsert by ``order_id``), typed in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from connectors.state.models import Listing as ListingRow
+from connectors.state.models import Order as OrderRow
+from connectors.state.models import OrderItem as ItemRow
+from connectors.state.models import utcnow
+from schemas.orders import CANCELLED, FINISHED, Order, OrderLine, Recipient
+from schemas.stock import STOCK_UNKNOWN
+
+
+def _clip(text: str | None, n: int) -> str:
+    return (text or "")[:n]
+
+
+def order_row(o: Order) -> dict[str, Any]:
+    """The ``orders`` row of an order (texts cut to their columns)."""
+    r = o.recipient
+    return dict(
+        order_id=o.order_id, shop_id=o.shop_id, invoice_ref_num=_clip(o.invoice, 100), status=int(o.status),
+        create_time=int(o.create_time), update_time=int(o.update_time), buyer_name=_clip(o.buyer_name, 200),
+        recipient_name=_clip(r.name, 200), recipient_phone=_clip(r.phone, 50),
+        recipient_address=" ".join(r.address.split()), recipient_district=_clip(r.district, 200),
+        recipient_city=_clip(r.city, 200), recipient_province=_clip(r.province, 200),
+        recipient_postal_code=_clip(r.postal_code, 20), shipping_cost=o.shipping_cost, total_amount=o.total_amount)
+
+
+def item_rows(o: Order) -> list[dict[str, Any]]:
+    return [dict(order_id=o.order_id, line=x.line, product_id=x.product_id, sku=_clip(x.sku, 50),
+                 name=_clip(x.name, 200), quantity=x.quantity, price=x.price, total_price=x.total_price)
+            for x in o.lines]
+
+
+def _order(row: OrderRow, items: Sequence[ItemRow]) -> Order:
+    recipient = Recipient(name=row.recipient_name, phone=row.recipient_phone, address=row.recipient_address,
+                          district=row.recipient_district, city=row.recipient_city,
+                          province=row.recipient_province, postal_code=row.recipient_postal_code)
+    lines = tuple(OrderLine(line=i.line, product_id=i.product_id, sku=i.sku, name=i.name, quantity=i.quantity,
+                            price=i.price, total_price=i.total_price) for i in items)
+    return Order(order_id=row.order_id, shop_id=row.shop_id, invoice=row.invoice_ref_num, status=row.status,
+                 create_time=row.create_time, update_time=row.update_time, lines=lines, buyer_name=row.buyer_name,
+                 recipient=recipient, shipping_cost=row.shipping_cost, total_amount=row.total_amount)
+
+
+class Orders:
+    """The ``orders`` and ``order_items`` tables."""
+
+    def upsert_orders(self, orders: Sequence[Order]) -> tuple[int, int]:
+        """Store orders by ``order_id`` (lines replaced with the order). Returns (new, changed).
+
+        An order stored as live that is now cancelled gave its units back on the channel by
+        itself: its listings' ``stock`` becomes ``STOCK_UNKNOWN`` in the same transaction, so the
+        next stock correction reads the channel's figure again (also after a crash)."""
+        if not orders:
+            return 0, 0
+        rows, ids = [order_row(o) for o in orders], [o.order_id for o in orders]
+        with self.session() as s:
+            known = {r.order_id: r for r in s.execute(
+                select(OrderRow.order_id, OrderRow.update_time, OrderRow.status, OrderRow.updated_at)
+                .where(OrderRow.order_id.in_(ids)))}
+            now = utcnow()
+            for row in rows:
+                # ``updated_at`` is when the stored order last changed, not when it was last read again.
+                k = known.get(row["order_id"])
+                same = k is not None and (k.status, k.update_time) == (row["status"], row["update_time"])
+                row["updated_at"] = k.updated_at if same else now
+            self._upsert(s, OrderRow, rows, ["order_id"])
+            s.query(ItemRow).filter(ItemRow.order_id.in_(ids)).delete(synchronize_session=False)
+            items = [i for o in orders for i in item_rows(o)]
+            if items:
+                s.execute(ItemRow.__table__.insert(), items)
+            self._mark_listings(s, orders, known)
+        new = sum(1 for o in orders if o.order_id not in known)
+        changed = sum(1 for o in orders if o.order_id in known and known[o.order_id].update_time != o.update_time)
+        return new, changed
+
+    @staticmethod
+    def _mark_listings(s: Any, orders: Sequence[Order], known: dict[int, Any]) -> None:
+        # A product with an order keeps its name (the marketplace refuses a rename).
+        for shop_id, sku in {(o.shop_id, x.sku) for o in orders for x in o.lines}:
+            s.execute(update(ListingRow).where(ListingRow.shop_id == shop_id, ListingRow.sku == sku)
+                      .values(has_orders=True))
+        gave_back = {(o.shop_id, x.sku) for o in orders if o.order_id in known and o.cancelled
+                     and known[o.order_id].status not in CANCELLED for x in o.lines}
+        for shop_id, sku in gave_back:
+            s.execute(update(ListingRow).where(ListingRow.shop_id == shop_id, ListingRow.sku == sku)
+                      .values(stock=STOCK_UNKNOWN))
+
+    def order_states(self, order_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """``(status, update_time)`` of the stored orders among ``order_ids`` (unknown ids are absent)."""
+        ids = list(dict.fromkeys(int(i) for i in order_ids))
+        out: dict[int, tuple[int, int]] = {}
+        with self.session() as s:
+            for i in range(0, len(ids), 500):  # stay far below any driver's bound-parameter limit
+                q = select(OrderRow.order_id, OrderRow.status, OrderRow.update_time).where(
+                    OrderRow.order_id.in_(ids[i:i + 500]))
+                out.update({oid: (status, updated) for oid, status, updated in s.execute(q)})
+        return out
+
+    def open_order_ids(self, shop_id: int) -> list[int]:
+        """Orders that can still change status (not finished, not cancelled)."""
+        with self.session() as s:
+            q = select(OrderRow.order_id).where(OrderRow.shop_id == shop_id, OrderRow.status.not_in(FINISHED))
+            return list(s.scalars(q))
+
+    def units_sold(self, shop_id: int, since: dict[str, int]) -> dict[str, int]:
+        """Units in non-cancelled orders per SKU, counting orders created at or after ``since[sku]`` (UNIX s).
+
+        An order's ``create_time`` has whole seconds: one created in the same second as the count
+        may have come after it, so it counts as sold (the stock pushed errs low, never high)."""
+        if not since:
+            return {}
+        with self.session() as s:
+            q = (select(ItemRow.sku, OrderRow.create_time, func.sum(ItemRow.quantity))
+                 .join(OrderRow, OrderRow.order_id == ItemRow.order_id)
+                 .where(OrderRow.shop_id == shop_id, OrderRow.status.not_in(CANCELLED), ItemRow.sku.in_(list(since)))
+                 .group_by(ItemRow.sku, OrderRow.create_time))
+            sold: dict[str, int] = {}
+            for sku, created, qty in s.execute(q):
+                if created >= since[sku]:
+                    sold[sku] = sold.get(sku, 0) + int(qty)
+            return sold
+
+    def orders_for(self, shop_id: int | None = None, created_from: int | None = None,
+                   created_to: int | None = None) -> list[Order]:
+        """Stored orders (of a shop; created in ``[created_from, created_to)``), oldest first."""
+        with self.session() as s:
+            q = select(OrderRow)
+            if shop_id is not None:
+                q = q.where(OrderRow.shop_id == shop_id)
+            if created_from is not None:
+                q = q.where(OrderRow.create_time >= created_from)
+            if created_to is not None:
+                q = q.where(OrderRow.create_time < created_to)
+            rows = list(s.scalars(q.order_by(OrderRow.create_time, OrderRow.order_id)))
+            items: dict[int, list[ItemRow]] = {}
+            if rows:
+                for it in s.scalars(select(ItemRow).where(ItemRow.order_id.in_([o.order_id for o in rows]))
+                                    .order_by(ItemRow.order_id, ItemRow.line)):
+                    items.setdefault(it.order_id, []).append(it)
+            return [_order(o, items.get(o.order_id, [])) for o in rows]
+
+    def order_times_changed_since(self, since: datetime) -> list[tuple[int, int]]:
+        """``(shop_id, create_time)`` of every order stored or changed at or after ``since``
+        (e.g. to find the order-sheet months a crashed run left unwritten)."""
+        with self.session() as s:
+            q = select(OrderRow.shop_id, OrderRow.create_time).where(OrderRow.updated_at >= since)
+            return [(int(shop), int(t)) for shop, t in s.execute(q)]
+
+    def count_orders(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(OrderRow)) or 0)

@@ -1,0 +1,117 @@
+"""``lapak sync``, ``lapak orders`` and ``lapak backfill``: run the flow, print what it did.
+
+A run that ended FAILED still prints what it did (the summary its error carries), then the
+reason as one line on stderr (the ``lapak`` command's error handling) and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from flows.engine.order_runs import OrdersRunError, totals
+from flows.orders import backfill_orders, pull_orders
+from flows.sync import sync_catalogues
+from schemas.errors import LapakError, NeedsOperator
+from schemas.orders import UNASSIGNED
+
+
+def print_sync_summary(summary: dict) -> None:
+    """What a sync did, per group, in a terminal."""
+    head = ("group", "rows", "listed", "rejected", "created", "edited", "price", "stock", "deact.", "held", "errors")
+    keys = ("rows_in", "listings", "rejected", "created", "edited", "price_updates", "stock_updates", "deactivated",
+            "held", "errors")
+    print(f"{head[0]:30}" + "".join(f"{h:>9}" for h in head[1:]))
+    for r in summary["groups"]:
+        print(f"{r['group']:30}" + "".join(f"{r.get(k, 0):>9}" for k in keys))
+        if r.get("error"):
+            print(f"    {r['error']}")
+        if r.get("note"):
+            print(f"    note: {r['note']}")
+    verb = "planned (dry run: nothing written)" if summary["dry_run"] else "made"
+    total = summary["planned_writes"] if summary["dry_run"] else sum(summary["writes"].values())
+    print(f"{total} marketplace writes {verb}.")
+
+
+def sync_command(args: argparse.Namespace) -> int:
+    """``lapak sync``: run the flow, print the plan (dry run) and the summary."""
+    try:
+        summary = sync_catalogues(config_path=args.config, groups=args.group or None, dry_run=args.dry_run,
+                                  accept_shrink=args.accept_shrink, reconcile=args.reconcile)
+    except NeedsOperator as err:
+        if err.summary:
+            _print_sync(err.summary, args.dry_run)
+        raise
+    _print_sync(summary, args.dry_run)
+    return 0
+
+
+def _print_sync(summary: dict, dry_run: bool) -> None:
+    if dry_run:
+        for text in summary["plans"].values():
+            print(text, end="\n\n")
+    print_sync_summary(summary)
+
+
+def format_orders_summary(summary: dict, max_sheets: int = 8) -> str:
+    """A short human summary of a pull or backfill run."""
+    t = summary.get("totals") or totals({**summary, "sheets": summary.get("sheets", [])})
+    if summary["flow"] == "pull-orders":
+        head = (f"Pesanan / Orders: {t['orders_new']} baru/new, {t['orders_changed']} berubah/changed "
+                f"({t['orders_listed']} listed, {t['orders_refreshed']} older open orders refreshed)")
+    else:
+        head = (f"Pesanan {summary.get('start')} – {summary.get('end')} / Orders backfill: {t['orders_new']} "
+                f"baru/new, {t['orders_changed']} berubah/changed ({t['orders_listed']} listed)")
+    out = [head]
+    if rows := summary.get("groups") or []:
+        out.append(f"  {'kelompok / group':32} {'new':>5} {'changed':>8} {'stock':>6}")
+        for r in rows:
+            line = f"  {r['group']:32} {r['orders_new']:5} {r['orders_changed']:8} {r['stock_pushed']:6}"
+            out.append(line + (f"  GAGAL / FAILED: {r['error']}" if r["error"] else ""))
+    out.append(f"Koreksi stok / Stock corrections pushed: {t['stock_pushed']}"
+               + (f", {t['stock_failed']} not applied (see the logs)" if t["stock_failed"] else ""))
+    return "\n".join(out + _sheet_lines(summary, max_sheets))
+
+
+def _sheet_lines(summary: dict, max_sheets: int) -> list[str]:
+    sheets = [Path(p) for p in summary.get("sheets") or [] if str(p).endswith(".xlsx")]
+    if not sheets:
+        return ["Lembar pesanan / Order sheets: no month changed, none rewritten"]
+    names = [f"{p.parent.name}/{p.name}" for p in sheets]
+    more = f" and {len(names) - max_sheets} more" if len(names) > max_sheets else ""
+    out = [f"Lembar pesanan / Order sheets (.xlsx + .csv) in {summary['sheets_dir']}: "
+           f"{', '.join(names[:max_sheets])}{more}"]
+    if any(p.parent.name == UNASSIGNED for p in sheets):
+        out.append(f"  {UNASSIGNED}/: order lines whose SKU no listing has (check the catalogues)")
+    return out
+
+
+def _print_orders(run) -> int:
+    try:
+        summary = run()
+    except OrdersRunError as err:
+        print(format_orders_summary(err.summary))
+        raise
+    print(format_orders_summary(summary))
+    return 0
+
+
+def orders_command(args: argparse.Namespace) -> int:
+    """``lapak orders --config F``: run the ``pull-orders`` flow and print what it did."""
+    return _print_orders(lambda: pull_orders(str(args.config)))
+
+
+def parse_day(flag: str, text: str) -> date:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise LapakError(f"--{flag} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def backfill_command(args: argparse.Namespace) -> int:
+    """``lapak backfill --config F --start YYYY-MM-DD --end YYYY-MM-DD`` (inclusive days, WIB)."""
+    start, end = parse_day("start", args.start), parse_day("end", args.end)
+    if start > end:
+        raise LapakError(f"--start {start} is after --end {end}")
+    return _print_orders(lambda: backfill_orders(str(args.config), start, end))

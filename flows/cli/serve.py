@@ -1,0 +1,51 @@
+"""``lapak serve``: the deployments operators run from the Prefect UI, served by this process."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from prefect import serve as prefect_serve
+from prefect.settings import PREFECT_UI_URL
+
+from connectors.config import load_config
+from flows.serve import (
+    TIMEZONE,
+    build_deployments,
+    check_server,
+    deployment_names,
+    register_on_pool,
+    skip_missed_runs,
+)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """``lapak serve --config F``: publish the three deployments and run what they schedule, until stopped.
+
+    With ``--work-pool POOL`` the deployments are registered on that process work pool instead, for
+    workers on other machines, and the command returns at once.
+    """
+    config_path, work_pool = args.config, args.work_pool
+    config = load_config(config_path)  # a broken file fails here, naming the key, not in every run
+    cfg = Path(config_path).resolve()
+    url = check_server()
+    names = deployment_names()
+    deployments = build_deployments(cfg, [g.id for g in config.groups])
+    if work_pool:
+        register_on_pool(deployments, work_pool)
+        print(f"lapak serve: {', '.join(names.values())} registered on work pool {work_pool!r} ({cfg}).")
+        print(f"Start workers where the package, {cfg.name} and its catalogues are (same paths): "
+              f"prefect worker start --pool {work_pool}")
+        return 0
+    skipped = skip_missed_runs([names["sync"], names["orders"]])
+
+    ui = PREFECT_UI_URL.value() or url.removesuffix("/api")
+    print(f"lapak serve: {cfg} on {url}", flush=True)
+    print(f"  {names['sync']:32} catalogue sync, every hour at :05 ({TIMEZONE})")
+    print(f"  {names['orders']:32} order pull, every 15 minutes ({TIMEZONE})")
+    print(f"  {names['backfill']:32} order backfill, by hand: parameters start, end (YYYY-MM-DD)")
+    if skipped:
+        print(f"  {skipped} scheduled runs missed while nothing was serving were skipped; the next ones catch up.")
+    print(f"Runs, artifacts and schedules: {ui}/deployments · stop with Ctrl-C (the schedules stay on)", flush=True)
+    prefect_serve(*deployments, pause_on_shutdown=False)
+    return 0

@@ -1,0 +1,242 @@
+"""Catalogue intake: read a group's catalogue, normalise it, report its rejects.
+
+:func:`intake_catalogue` reads and normalises one file (``lapak check``, the benchmark);
+:func:`read_group` is the sync's step per group: it writes the group's rejects report and hands
+on a :class:`GroupCatalogue` — the listings and the facts planning needs, as plain values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from connectors.catalogue import RawCatalogue, read_catalogue
+from connectors.sheets import write_rejects_report
+from flows.engine.runtime import Runtime, open_channel
+from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
+from schemas.channel import Channel
+from schemas.config import GroupConfig, LapakConfig
+from schemas.dates import WIB, StatedDate, spoken
+from schemas.listing import Listing, Reject, listings_of
+from schemas.normalise import normalise
+from schemas.rejects import IntakeResult
+
+log = logging.getLogger("lapak.intake")
+
+CATEGORY_CACHE_SECONDS = 24 * 3600
+FIRST_REJECTS = 10  # reject lines a group's summary carries to the run page; its report has them all
+
+
+@dataclass
+class GroupIntake:
+    """One group's intake in full: the normalised result, the catalogue as read, the report written."""
+
+    group: GroupConfig
+    result: IntakeResult
+    raw: RawCatalogue
+    report_xlsx: Path | None = None
+    report_csv: Path | None = None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What the catalogue became and the date it states for its stock: equal means nothing to redo."""
+        digest = self.result.content_hash()
+        if self.raw.recorded_on is None:
+            return digest
+        return hashlib.sha256(f"{digest}|{self.raw.recorded_on.on.isoformat()}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class GroupCatalogue:
+    """What one group's intake hands on to planning and to the run's summary: plain values."""
+
+    group: GroupConfig
+    file: str
+    listings: tuple[Listing, ...]
+    rows_in: int
+    rejected: int
+    warnings: int
+    fingerprint: str
+    stated: StatedDate | None
+    saved: datetime | None
+    report_xlsx: str | None
+    report_csv: str | None
+    reject_lines: int = 0  # problem lines in the group's report (rejects and warnings)
+    first_rejects: tuple[Reject, ...] = ()
+
+    @classmethod
+    def of(cls, intake: GroupIntake, saved: datetime | None) -> GroupCatalogue:
+        r = intake.result
+        first = tuple(Reject(**row) for row in r.rejects.head(FIRST_REJECTS).to_dict("records"))
+        return cls(group=intake.group, file=r.file, listings=tuple(listings_of(r.listings)), rows_in=r.rows_in,
+                   rejected=r.rejected_rows, warnings=r.warnings, fingerprint=intake.fingerprint,
+                   stated=intake.raw.recorded_on, saved=saved, reject_lines=len(r.rejects), first_rejects=first,
+                   report_xlsx=str(intake.report_xlsx) if intake.report_xlsx else None,
+                   report_csv=str(intake.report_csv) if intake.report_csv else None)
+
+    def summary(self) -> dict:
+        return {"group": self.group.id, "name": self.group.name, "file": self.file, "rows_in": self.rows_in,
+                "listings": len(self.listings), "rejected": self.rejected, "warnings": self.warnings,
+                "report": self.report_xlsx or ""}
+
+
+def load_categories(config: LapakConfig | None, *, channel: Channel | None = None,
+                    offline_ok: bool = False) -> CategoryIndex:
+    """The category tree: the configured marketplace's (cached for a day), else the default list.
+
+    When the marketplace can't be reached: the cached list, else (``offline_ok``, for
+    ``lapak check``) the default list with a warning, else the error.
+    """
+    if config is None:
+        return CategoryIndex(DEFAULT_CATEGORIES)
+    cache = config.output_dir / ".cache" / "categories.json"
+    cached = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else None
+    if cached is not None and time.time() - cached.get("fetched_at", 0) < CATEGORY_CACHE_SECONDS:
+        return CategoryIndex([Category(**c) for c in cached["categories"]], config.categories)
+    try:
+        fetched = _fetch_categories(config, channel)
+    except Exception as err:
+        if cached is not None:
+            log.warning("categories: using the cached list, the marketplace did not answer (%s)", err)
+            return CategoryIndex([Category(**c) for c in cached["categories"]], config.categories)
+        if not offline_ok:
+            raise
+        log.warning("the marketplace's categories could not be read (%s); checking against the default "
+                    "category list", type(err).__name__)
+        return CategoryIndex(DEFAULT_CATEGORIES, config.categories)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"fetched_at": time.time(), "categories": [c.model_dump() for c in fetched]}),
+                     encoding="utf-8")
+    return CategoryIndex(fetched, config.categories)
+
+
+def _fetch_categories(config: LapakConfig, channel: Channel | None) -> list[Category]:
+    if channel is not None:
+        return channel.categories()
+    own = open_channel(config)
+    try:
+        return own.categories()
+    finally:
+        own.close()
+
+
+def intake_catalogue(source: str | Path, group_id: str, categories: CategoryIndex) -> tuple[RawCatalogue, IntakeResult]:
+    """Read and normalise one catalogue file or URL. Raises CatalogueError when the file can't be used."""
+    raw = read_catalogue(source)
+    result = normalise(raw.frame, group_id=group_id, file=raw.file, categories=categories,
+                       headers=raw.headers, units=raw.units)
+    if raw.recorded_on is not None:
+        _check_stated_date(raw, result)
+    return raw, result
+
+
+def saved_at(source: str | Path) -> datetime | None:
+    """When a local catalogue file was last saved; None for a URL (or a file that is gone)."""
+    if isinstance(source, str) and "://" in source:
+        return None
+    try:
+        return datetime.fromtimestamp(Path(source).stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
+def recorded_at(stated: StatedDate | None, saved: datetime | None) -> tuple[datetime, str]:
+    """When the catalogue's stock was counted, and how that is known (for summaries and logs).
+
+    The date the catalogue states, from the start of that day in WIB (sales later that day are
+    counted as after it: stock is never overstated); else the file's last save; else now (a URL).
+    """
+    if stated is not None:
+        day = datetime.combine(stated.on, datetime.min.time(), WIB)
+        return day.astimezone(UTC), f"stated in {stated.where()}"
+    if saved is not None:
+        return saved, "file saved"
+    return datetime.now(UTC), "read now"
+
+
+def stock_as_of_text(stated: StatedDate | None, *, url: bool = False) -> str:
+    """For people: from when the catalogue's stock counts (Indonesian, English beside it)."""
+    if stated is not None:
+        return f"{spoken(stated.on)}, pukul 00.00 WIB (tertulis di / stated in {stated.where()})"
+    when_id, when_en = (("saat isi lembar ini pertama kali terbaca", "when this content was first read") if url
+                        else ("waktu berkas terakhir disimpan", "when the file was last saved"))
+    return (f"{when_id} (atau tulis tanggalnya di atas tabel, misalnya \"Stok per 20 November 2026\") / "
+            f"{when_en} (or write the date above the table)")
+
+
+def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> None:
+    """A stated date still to come cannot be when stock was counted: not used, and a warning says so."""
+    stated = raw.recorded_on
+    if stated.on <= datetime.now(WIB).date():
+        return
+    raw.recorded_on = None
+    said = spoken(stated.on)
+    reason = (f"Tanggal stok {said} belum tiba, jadi tidak dipakai (dipakai waktu berkas disimpan); "
+              "perbaiki tanggalnya",
+              f"The stock date {said} has not come yet, so it is not used (the file's save time is); fix the date")
+    warning = pd.DataFrame([dict(
+        group_id=result.group_id, file=result.file, sheet=stated.sheet, row=stated.row, column=stated.column,
+        value=stated.text, reason_id=reason[0], reason_en=reason[1], severity="warning",
+    )]).astype(result.rejects.dtypes.to_dict())
+    result.rejects = pd.concat([result.rejects, warning], ignore_index=True)
+
+
+def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
+    """Write ``rejects/<group>.xlsx`` and ``.csv`` (also when nothing was rejected).
+
+    Skipped when the catalogue came out exactly as when the report was last written (a
+    fingerprint is kept beside it): a scheduled sync does not rewrite 20 unchanged reports."""
+    folder = out_dir / "rejects"
+    xlsx, csv, mark = (folder / f"{intake.group.id}{ext}" for ext in (".xlsx", ".csv", ".fingerprint"))
+    fingerprint = intake.fingerprint
+    if xlsx.exists() and csv.exists() and mark.exists() and mark.read_text() == fingerprint:
+        intake.report_xlsx, intake.report_csv = xlsx, csv
+        return intake
+    intake.report_xlsx, intake.report_csv = write_rejects_report(
+        out_dir, intake.group.id, intake.result.rejects, intake.raw.grids, intake.raw.header_rows,
+        stock_as_of=stock_as_of_text(intake.raw.recorded_on, url=intake.group.catalogue_is_url))
+    mark.write_text(fingerprint)
+    return intake
+
+
+def catalogue_source(config: LapakConfig, group: GroupConfig) -> str | Path:
+    """Where a group's catalogue is read from: its URL, or its path resolved against the config."""
+    return group.catalogue if group.catalogue_is_url else config.path(group.catalogue)
+
+
+def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex) -> GroupCatalogue:
+    """Read, normalise and report one group's catalogue (raises CatalogueError when unreadable)."""
+    source = catalogue_source(rt.config, group)
+    raw, result = intake_catalogue(source, group.id, categories)
+    intake = write_report(rt.config.output_dir, GroupIntake(group=group, result=result, raw=raw))
+    log.info("%s: %s (rejects report: %s)", group.id, result.summary_line(), intake.report_xlsx)
+    return GroupCatalogue.of(intake, saved_at(source))
+
+
+def group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:
+    """The configured group whose catalogue is this file, else an ad-hoc one named after the file."""
+    if config is not None:
+        for g in config.groups:
+            if not g.catalogue_is_url and config.path(g.catalogue).resolve() == path.resolve():
+                return g
+    import re
+
+    gid = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:40] or "catalogue"
+    return GroupConfig(id=gid, name=path.stem, shop_id=0, catalogue=str(path))
+
+
+def check_file(path: Path, config: LapakConfig | None, out_dir: Path | None = None) -> GroupIntake:
+    """``lapak check``: one file validated offline as its group, its annotated copy written."""
+    categories = load_categories(config, offline_ok=True)
+    group = group_for_file(path, config)
+    raw, result = intake_catalogue(path, group.id, categories)
+    out = out_dir or (config.output_dir if config is not None else Path("out"))
+    return write_report(out, GroupIntake(group=group, result=result, raw=raw))

@@ -1,0 +1,191 @@
+"""One shop's plan: its groups' desired listings against what the shop holds.
+
+:func:`plan_shop_work` is the sync's step per shop. Before planning it pulls the shop's new
+orders (a stock push must not undo a sale not pulled yet); then, per group, it settles when the
+catalogue's stock was recorded, applies the shrink guard, computes the stock rule, makes names
+unique within the shop and plans (:func:`schemas.plan.plan_shop`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flows.engine.intake import GroupCatalogue, recorded_at
+from flows.engine.orders import pull_orders_for_shop
+from flows.engine.runtime import Runtime
+from schemas.config import GroupConfig
+from schemas.dates import as_wib
+from schemas.listing import KnownListing, Listing
+from schemas.naming import taken_names, unique_names
+from schemas.plan import Plan, plan_shop
+from schemas.skus import sku_prefix
+from schemas.stock import stock_to_push
+
+log = logging.getLogger("lapak.sync")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """What an operator asked of a sync."""
+
+    groups: tuple[str, ...] | None = None
+    dry_run: bool = False
+    accept_shrink: bool = False
+    reconcile: bool = False
+
+
+@dataclass(frozen=True)
+class CatalogueSnapshot:
+    """One reading of a group's catalogue, as the state store keeps it; ``stored`` is the id and
+    acceptance of a stored snapshot with the same content (None when the content is new)."""
+
+    group_id: str
+    recorded_at: datetime
+    content_hash: str
+    rows_in: int
+    listings: int
+    rejected: int
+    stored: tuple[int, bool] | None = None
+    previous_at: datetime | None = None  # when the last stored snapshot (any content) was recorded
+
+    def fields(self) -> dict:
+        return dict(group_id=self.group_id, recorded_at=self.recorded_at, content_hash=self.content_hash,
+                    rows_in=self.rows_in, listings=self.listings, rejected=self.rejected)
+
+
+@dataclass
+class ShopWork:
+    """One shop's plan and what it was made from (plain values: it travels between steps)."""
+
+    shop_id: int
+    plan: Plan
+    groups: list[str]
+    held_groups: dict[str, str] = field(default_factory=dict)  # group → why the shrink guard held it
+    snapshots: dict[str, CatalogueSnapshot] = field(default_factory=dict)
+    desired: list[Listing] = field(default_factory=list)
+    known: list[KnownListing] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # group → what an operator should know
+
+
+def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, save: bool) -> list[KnownListing]:
+    """Read the shop's products back from the channel: the listings of our groups (by SKU prefix)."""
+    prefixes = sorted(((sku_prefix(g.id) + "-", g.id) for g in groups), key=lambda p: -len(p[0]))
+    rows = []
+    for p in rt.channel.products(shop_id):
+        owner = next((gid for prefix, gid in prefixes if (p.sku or "").startswith(prefix)), None)
+        if owner is None or p.sku is None:
+            continue  # not ours: another tool's product in a shared shop is left alone
+        stock = p.stock or 0
+        rows.append(KnownListing(
+            shop_id=shop_id, sku=p.sku, group_id=owner, product_id=p.product_id, name=p.name,
+            category_id=p.category_id, price=p.price, stock=stock, recorded_stock=stock, min_order=p.min_order,
+            weight_g=p.weight_g, condition=p.condition, description=p.description, pictures=p.pictures,
+            status=p.status))
+    if save and rows:
+        rt.store.save_listings(rows)
+    return rows
+
+
+def _known(rt: Runtime, shop_id: int, groups: list[GroupConfig], options: SyncOptions) -> list[KnownListing]:
+    """What the shop holds: the store's record, or the channel's own read when asked or when the
+    store knows nothing of these groups."""
+    known = rt.store.listings(shop_id=shop_id)
+    ids = {g.id for g in groups}
+    if options.reconcile or not any(k.group_id in ids for k in known):
+        log.info("shop %s: reading the marketplace's products back (state %s)", shop_id,
+                 "reconcile requested" if options.reconcile else "has none for these groups")
+        read = {k.sku: k for k in reconcile_known(rt, shop_id, groups, save=not options.dry_run)}
+        known = [k for k in known if k.sku not in read] + list(read.values())
+    return known
+
+
+def snapshot_of(rt: Runtime, cat: GroupCatalogue) -> CatalogueSnapshot:
+    """The catalogue's snapshot: recorded at the date it states (from 00:00 WIB), else its save
+    time, else now; the same content as a stored snapshot keeps that one's time (stock was counted
+    back then)."""
+    recorded, how = recorded_at(cat.stated, cat.saved)
+    last = rt.store.last_snapshot(cat.group.id, accepted_only=False)
+    same = last if last is not None and last.content_hash == cat.fingerprint else None
+    if same is not None:
+        recorded = same.recorded_at
+        if cat.stated is None:
+            how = "content unchanged since first seen"
+    log.info("%s: stock as of %s (%s)", cat.group.id, as_wib(recorded), how)
+    return CatalogueSnapshot(group_id=cat.group.id, recorded_at=recorded, content_hash=cat.fingerprint,
+                             rows_in=cat.rows_in, listings=len(cat.listings), rejected=cat.rejected,
+                             stored=(same.id, same.accepted) if same is not None else None,
+                             previous_at=last.recorded_at if last is not None else None)
+
+
+def _shrunk(rt: Runtime, snap: CatalogueSnapshot, options: SyncOptions) -> str:
+    """Why the shrink guard holds this catalogue's deactivations ("" when it does not)."""
+    accepted = rt.store.last_snapshot(snap.group_id)
+    threshold = rt.config.sync.shrink_threshold
+    if (accepted is None or accepted.listings == 0 or options.accept_shrink
+            or snap.listings >= accepted.listings * (1 - threshold)):
+        return ""
+    return (f"{snap.group_id}: the catalogue went from {accepted.listings} to {snap.listings} listings (more than "
+            f"{threshold:.0%} lost); deactivations held until an operator accepts it (--accept-shrink)")
+
+
+def _recount_note(cat: GroupCatalogue, snap: CatalogueSnapshot, known: list[KnownListing]) -> str:
+    """A recount whose stated date was not brought forward: every sale since that date comes off
+    the new figures again. Not wrong in itself (stock added for new production), so a note."""
+    if (snap.stored is not None or snap.previous_at is None or cat.stated is None
+            or int(snap.previous_at.timestamp()) != int(snap.recorded_at.timestamp())):
+        return ""
+    before = {k.sku: k.recorded_stock for k in known}
+    changed = sum(1 for d in cat.listings if d.sku in before and before[d.sku] != d.stock)
+    if not changed:
+        return ""
+    return (f"stock changed for {changed} product(s) but the catalogue still states {cat.stated.on.isoformat()} "
+            f"({cat.stated.where()}): every sale since then is taken off the new figures; if the stock was "
+            "counted again, update that date")
+
+
+def _names(rt: Runtime, desired: list[Listing], known: list[KnownListing]) -> list[Listing]:
+    """Desired listings with names unique in the shop, avoiding names other products hold."""
+    labels = {g.id: g.village or g.name for g in rt.config.groups}
+    wanted = {d.sku: d.name for d in desired}
+    taken = taken_names([k for k in known if k.sku not in wanted], labels)
+    # A product with an order keeps its name on the marketplace (a rename is refused): that name
+    # stays in use, so no other product may be given it (it would be refused on every run).
+    taken.update({k.name.casefold(): k.sku for k in known
+                  if k.sku in wanted and k.has_orders and k.name != wanted[k.sku]})
+    return unique_names(desired, labels, taken)
+
+
+def plan_shop_work(rt: Runtime, shop_id: int, catalogues: list[GroupCatalogue], options: SyncOptions) -> ShopWork:
+    """Desired listings of the shop's groups against what the shop holds → a plan."""
+    cfg = rt.config
+    if not options.dry_run:
+        # Know every sale up to now before computing stock (a push must not undo one not pulled
+        # yet), and settle stored stock to what the channel already shows for them.
+        pull_orders_for_shop(rt, shop_id, correct=True, lookback_s=int(cfg.orders.lookback_hours * 3600),
+                             first_run_s=int(cfg.orders.first_run_days * 86400))
+    groups = [c.group for c in catalogues]
+    known = _known(rt, shop_id, groups, options)
+    work = ShopWork(shop_id=shop_id, plan=Plan(shop_id), groups=sorted(g.id for g in groups))
+    desired, stock = [], {}
+    for cat in catalogues:
+        gid = cat.group.id
+        snap = work.snapshots[gid] = snapshot_of(rt, cat)
+        if why := _shrunk(rt, snap, options):
+            work.held_groups[gid] = why
+        if note := _recount_note(cat, snap, known):
+            log.warning("%s: %s", gid, note)
+            work.notes[gid] = note
+        since = int(snap.recorded_at.timestamp())
+        sold = rt.store.units_sold(shop_id, {d.sku: since for d in cat.listings})
+        stock.update({d.sku: stock_to_push(d.stock, sold.get(d.sku, 0), cfg.stock.safety_buffer)
+                      for d in cat.listings})
+        desired += cat.listings
+    desired = _names(rt, desired, known)
+    work.plan = plan_shop(shop_id, desired, known, stock, managed_groups=set(work.groups),
+                          hold_deactivation=set(work.held_groups))
+    work.desired, work.known = desired, known
+    log.info("shop %s: plan %s", shop_id, work.plan.counts())
+    return work
+

@@ -1,0 +1,27 @@
+"""What every flow does first: its logs to the run page, its resources opened (and closed after)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flows.engine.runtime import Runtime, open_run
+from flows.limits import PacedChannel
+from flows.logs import route_to_run_pages
+
+
+def flow_run_label() -> str:
+    """``flow run <name> <id>`` of the current Prefect flow run ("" outside one)."""
+    from prefect.runtime import flow_run
+
+    return f"flow run {flow_run.name} {flow_run.id}" if flow_run.id else ""
+
+
+@contextmanager
+def prefect_run(config_path: str) -> Iterator[Runtime]:
+    """The run's resources for a flow body: channel writes paced by the shops' Prefect limits,
+    project logs on the run page, leases naming this flow run."""
+    route_to_run_pages()
+    with open_run(config_path, channel=PacedChannel) as rt:
+        rt.label = flow_run_label()
+        yield rt
