@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flows.engine.runtime import Runtime, open_run
+from flows.engine.runtime import Runtime, open_run, resources
 from flows.limits import PacedChannel
 from flows.logs import route_to_run_pages
 
@@ -25,3 +25,10 @@ def prefect_run(config_path: str) -> Iterator[Runtime]:
     with open_run(config_path, channel=PacedChannel) as rt:
         rt.label = flow_run_label()
         yield rt
+
+
+def task_resources(config_path: str) -> Runtime:
+    """A task's resources: its flow's (same process), else opened for this process as a flow
+    opens them (a task runner that runs tasks elsewhere)."""
+    route_to_run_pages()
+    return resources(config_path, channel=PacedChannel)

@@ -1,7 +1,7 @@
 """The engine's steps as Prefect tasks: one task run per unit of real work, never per row.
 
 Each task takes plain, serialisable parameters — the config path first, then ids and typed
-values — and finds the run's resources with :func:`flows.engine.runtime.resources`.
+values — and finds the run's resources with :func:`flows.run.task_resources`.
 :class:`PrefectSteps` is the :class:`flows.engine.steps.Steps` a flow hands the engine: it
 submits a step as its task.
 """
@@ -20,7 +20,7 @@ from flows.engine.intake import GroupCatalogue, read_group
 from flows.engine.order_runs import pull_shop, write_sheets
 from flows.engine.orders import backfill_for_shop
 from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work
-from flows.engine.runtime import resources
+from flows.run import task_resources
 from schemas.categories import CategoryIndex
 from schemas.config import GroupConfig
 from schemas.errors import is_transient
@@ -45,37 +45,37 @@ TRANSIENT = dict(retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=re
 @task(name="intake-group", task_run_name="intake · {group.id}", cache_policy=NO_CACHE,
       description="Read, validate and normalise one group's catalogue; write its rejects report.")
 def intake_group(config_path: str, group: GroupConfig, categories: CategoryIndex) -> GroupCatalogue:
-    return read_group(resources(config_path), group, categories)
+    return read_group(task_resources(config_path), group, categories)
 
 
 @task(name="plan-shop", task_run_name="plan · shop {shop_id}", **TRANSIENT,
       description="Pull the shop's new orders, then plan its writes from its groups' catalogues.")
 def plan_shop(config_path: str, shop_id: int, catalogues: list[GroupCatalogue], options: SyncOptions) -> ShopWork:
-    return plan_shop_work(resources(config_path), shop_id, catalogues, options)
+    return plan_shop_work(task_resources(config_path), shop_id, catalogues, options)
 
 
 @task(name="apply-writes", task_run_name="apply · {kind} · shop {shop_id}", **TRANSIENT,
       description="Send one kind of write to the shop in batches, recording each.")
 def apply_kind(config_path: str, shop_id: int, kind: WriteKind, rows: list[Entry]) -> Applied:
-    return apply_writes(resources(config_path), shop_id, kind, rows)
+    return apply_writes(task_resources(config_path), shop_id, kind, rows)
 
 
 @task(name="pull-shop-orders", task_run_name="orders · shop {shop_id}", **TRANSIENT,
       description="Pull one shop's new and changed orders, refresh its open ones, correct its stock.")
 def pull_shop_orders(config_path: str, shop_id: int, now: int) -> dict:
-    return pull_shop(resources(config_path), shop_id, now)
+    return pull_shop(task_resources(config_path), shop_id, now)
 
 
 @task(name="backfill-shop-orders", task_run_name="backfill · shop {shop_id}", **TRANSIENT,
       description="Store every order of one shop created in a range; correct its stock.")
 def backfill_shop_orders(config_path: str, shop_id: int, start: int, end: int) -> dict:
-    return backfill_for_shop(resources(config_path), shop_id, start, end)
+    return backfill_for_shop(task_resources(config_path), shop_id, start, end)
 
 
 @task(name="write-order-sheets", cache_policy=NO_CACHE,
       description="Rewrite the order sheets of the months touched, per group.")
 def write_order_sheets(config_path: str, months: list[str]) -> list[str]:
-    return write_sheets(resources(config_path), months)
+    return write_sheets(task_resources(config_path), months)
 
 
 TASKS: dict[Callable[..., Any], Any] = {

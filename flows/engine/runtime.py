@@ -115,13 +115,14 @@ def open_run(config_path: str | Path, **options: Any) -> Iterator[Runtime]:
                 rt.close()
 
 
-def resources(config_path: str | Path) -> Runtime:
-    """The open run of ``config_path`` in this process, else one opened for the rest of the process."""
+def resources(config_path: str | Path, **options: Any) -> Runtime:
+    """The open run of ``config_path`` in this process, else one opened (with ``options``, as
+    :func:`open_run` takes them) for the rest of the process."""
     key = _key(config_path)
     with _lock:
         held = _open.get(key)
         if held is None:
-            rt = Runtime.open(config_path)
+            rt = Runtime.open(config_path, **options)
             _open[key] = held = (rt, 1)
             atexit.register(rt.close)
         return held[0]
