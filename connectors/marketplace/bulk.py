@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -37,6 +37,7 @@ from connectors.marketplace.outcomes import (
     _resolve_inventory,
     _resolve_products,
     _Row,
+    edit_differences,
 )
 from connectors.marketplace.transport import Transport, _Reply
 from schemas.errors import ChannelError, ServerError, TransportError
@@ -52,6 +53,7 @@ class Writes(Transport):
     """Bulk writes and picture upload (a mixin of the client; look-ups use the client's reads)."""
 
     product_by_sku: Callable[[int, str], ProductInfo | None]  # from Reads, on the composed client
+    iter_products: Callable[[int], Iterator[ProductInfo]]  # from Reads
 
     # ------------------------------------------------------------------ bulk machinery
 
@@ -226,14 +228,78 @@ class Writes(Transport):
             key=p.sku, payload=p.model_dump(mode="json"), sku=p.sku, name=p.name))
         return self._bulk("create", S.CREATE_PATH, shop_id, rows, invalid, S.CREATE_BATCH, self._settle_create)
 
-    def edit_products(self, shop_id: int, rows: Iterable[ProductEdit | Mapping[str, Any]]) -> BatchResult:
-        """Change listings (25 a call); each row has ``id`` and only the fields that change. Keys: the id."""
+    def edit_products(self, shop_id: int, rows: Iterable[ProductEdit | Mapping[str, Any]],
+                      skus: Mapping[int, str] | None = None) -> BatchResult:
+        """Change listings (25 a call); each row has ``id`` and only the fields that change. Keys: the id.
+
+        An edit answered with only ``upload_id`` (the real marketplace processes it later) is
+        confirmed by reading the products back — by SKU where the row or ``skus`` (id → SKU) names
+        one, else from the product list: a row whose edited fields show is applied, any other
+        failed saying what the marketplace still shows.
+        """
+        known = dict(skus or {})
         built, invalid = self._rows(rows, ProductEdit, lambda e: _Row(
-            key=str(e.id), payload=e.payload(), sku=e.sku, product_id=e.id, name=e.name))
-        settle = self._idempotent(S.EDIT_PATH, ProductRowsResult,
-                                  lambda c, d: _resolve_products(c, d, create=False),
-                                  lambda c: {"products": [r.payload for r in c]}, method="PATCH")
+            key=str(e.id), payload=e.payload(), sku=e.sku or known.get(e.id), product_id=e.id, name=e.name))
+        send = self._idempotent(S.EDIT_PATH, ProductRowsResult,
+                                lambda c, d: _resolve_products(c, d, create=False),
+                                lambda c: {"products": [r.payload for r in c]}, method="PATCH")
+
+        def settle(chunk: list[_Row], shop_id: int, done: dict[int, _Outcome]) -> list[_Outcome]:
+            outcomes = send(chunk, shop_id, done)
+            pending = [i for i, o in enumerate(outcomes) if o.state == "pending"]
+            if pending:
+                confirmed = self._confirm_edits(shop_id, [chunk[i] for i in pending], outcomes[pending[0]].reason)
+                for i, o in zip(pending, confirmed):
+                    outcomes[i] = o
+            return outcomes
+
         return self._bulk("edit", S.EDIT_PATH, shop_id, built, invalid, S.EDIT_BATCH, settle)
+
+    def _confirm_edits(self, shop_id: int, rows: list[_Row], accepted: str | None) -> list[_Outcome]:
+        """Read back edits accepted to be processed later, a few times with a pause between reads."""
+        settled: dict[int, _Outcome] = {}
+        shows: dict[int, list[str]] = {}
+        for attempt in range(S.EDIT_CONFIRM_READS):
+            if attempt:
+                self._sleep(S.EDIT_CONFIRM_WAIT_S * attempt)
+            open_rows = [i for i in range(len(rows)) if i not in settled]
+            self._counters.add("edit_readbacks", len(open_rows))
+            try:
+                found = self._read_back(shop_id, [rows[i] for i in open_rows])
+            except ChannelError as err:
+                for i in open_rows:
+                    settled[i] = _Outcome("fail", reason=f"edit {accepted}; reading it back failed ({err})")
+                break
+            for i in open_rows:
+                info = found.get(rows[i].product_id)
+                shows[i] = ["no product with this id"] if info is None else edit_differences(rows[i].payload, info)
+                if not shows[i]:
+                    settled[i] = _Outcome("ok", rows[i].product_id)
+            if len(settled) == len(rows):
+                break
+        log.info("edit shop=%s: %s; read back: %d of %d rows show the edit", shop_id, accepted,
+                 sum(o.state == "ok" for o in settled.values()), len(rows))
+        return [settled.get(i) or _Outcome("fail", reason=(
+            f"edit {accepted}, but product {rows[i].product_id} read back {S.EDIT_CONFIRM_READS} times shows "
+            f"{'; '.join(shows[i])}")) for i in range(len(rows))]
+
+    def _read_back(self, shop_id: int, rows: list[_Row]) -> dict[int, ProductInfo]:
+        """The rows' products as the marketplace shows them now (by product id): read by SKU where
+        the row names one, else (or when the SKU finds another product) found in the product list."""
+        found: dict[int, ProductInfo] = {}
+        for r in rows:
+            info = self.product_by_sku(shop_id, r.sku) if r.sku else None
+            if info is not None and info.product_id == r.product_id:
+                found[info.product_id] = info
+        want = {r.product_id for r in rows if r.product_id not in found}
+        if want:
+            for info in self.iter_products(shop_id):
+                if info.product_id in want:
+                    found[info.product_id] = info
+                    want.discard(info.product_id)
+                    if not want:
+                        break
+        return found
 
     def _inventory(self, op: str, template: str, shop_id: int, rows: Iterable[Any],
                    model: type[BaseModel]) -> BatchResult:

@@ -33,7 +33,6 @@ LIMITS = ChannelLimits(create_batch=S.CREATE_BATCH, edit_batch=S.EDIT_BATCH, tog
                        price_batch=S.PRICE_BATCH, stock_batch=S.STOCK_BATCH)
 
 
-
 def _edit_payload(edit: ListingEdit) -> ProductEdit:
     """Project field names → the edit payload's (weight in grams; pictures by path)."""
     fields = dict(edit.fields)
@@ -69,17 +68,20 @@ def _keyed(call: Callable[[], BatchResult], sku_of: Mapping[str, str] | None = N
 
 
 def product_of(p: ProductInfo) -> ChannelProduct:
-    """A ``product/info`` row in the project's words."""
+    """A ``product/info`` row in the project's words: the contract's (``"ACTIVE"``, ``"NEW"``, grams)
+    and the real marketplace's (status and condition codes, ``weight.unit`` 1 gram / 2 kilogram,
+    pictures by ``filePath`` or ``OriginalURL``) alike."""
     return ChannelProduct(
         product_id=p.product_id, sku=p.sku, name=p.name or "", category_id=p.basic.categoryID or 0,
         price=int(p.price.value or 0), stock=int(p.stock.value) if p.stock.value is not None else None,
-        min_order=p.min_order or 1, weight_g=float(p.weight.value or 0), condition=str(p.basic.condition or "NEW"),
-        description=p.description or "", pictures=tuple(x.file_path for x in (p.pictures or [])),
-        status=str(p.basic.status or "ACTIVE"), shop_id=p.basic.shopID)
+        min_order=p.min_order or 1, weight_g=p.weight_grams, condition=p.condition_name,
+        description=p.description or "", pictures=p.picture_refs, status=p.status_name, shop_id=p.basic.shopID)
 
 
 def order_of(o: WireOrder, shop_id: int) -> Order:
-    """An order of the contract (section 4) in the project's words; amounts in whole rupiah."""
+    """An order (the contract's shape or the real single-order answer, read alike by the wire model)
+    in the project's words; amounts in whole rupiah. Without ``update_time`` (the real order list
+    lacks it) the order counts as last changed when it was created: its status still tells."""
     a = o.recipient.address
     lines = tuple(OrderLine(line=n, product_id=p.id, sku=p.sku or "", name=p.Name or "", quantity=int(p.quantity),
                             price=_money(p.price),
@@ -119,13 +121,15 @@ class MarketplaceChannel:
         products = [NewProduct(
             name=r.listing.name, sku=r.sku, category_id=r.listing.category_id, price=r.listing.price, stock=r.stock,
             min_order=r.listing.min_order, weight=r.listing.weight_g, condition=r.listing.condition,
-            description=r.listing.description, pictures=[Picture(file_path=u) for u in r.listing.pictures])
+            description=r.listing.description, pictures=[Picture(file_path=u) for u in r.listing.pictures],
+            status="ACTIVE" if r.listing.active else "INACTIVE")
             for r in rows]
         return _keyed(lambda: self.client.create_products(shop_id, products))
 
     def edit(self, shop_id: int, rows: Sequence[ListingEdit]) -> WriteResult:
         edits = [_edit_payload(r) for r in rows]
-        return _keyed(lambda: self.client.edit_products(shop_id, edits), {str(r.product_id): r.sku for r in rows})
+        return _keyed(lambda: self.client.edit_products(shop_id, edits, skus={r.product_id: r.sku for r in rows}),
+                      {str(r.product_id): r.sku for r in rows})
 
     def set_prices(self, shop_id: int, rows: Sequence[SetNumber]) -> WriteResult:
         return _keyed(lambda: self.client.update_prices(shop_id, [{"sku": r.sku, "new_price": r.value} for r in rows]))

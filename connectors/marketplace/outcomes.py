@@ -7,19 +7,21 @@ functions match every entry to the row it names and settle the rest by the contr
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from connectors.marketplace import settings as S
-from connectors.marketplace.models import ActiveRowsResult, InventoryRowsResult, ProductRowsResult
+from connectors.marketplace.answers import ActiveRowsResult, InventoryRowsResult, ProductInfo, ProductRowsResult
 
 _USED_SKU = re.compile(r"field \[sku\][^\[]*already used|^\W*sku\b.*already used", re.I)
 
 # A row's fate after one answer: applied, failed for good, refused by the rate limit (send
 # again), unknown (settled by sending it alone, or for a create by looking its SKU up), SKU
-# already used (look it up), not created after all (send again).
-State = Literal["ok", "fail", "throttle", "unknown", "used", "resend"]
+# already used (look it up), not created after all (send again), accepted to be processed later
+# (an edit answered with only ``upload_id``: confirmed by reading the product back).
+State = Literal["ok", "fail", "throttle", "unknown", "used", "resend", "pending"]
 
 
 @dataclass
@@ -122,6 +124,9 @@ def _resolve_active(chunk: list[_Row], data: ActiveRowsResult) -> list[_Outcome]
 
 
 def _resolve_products(chunk: list[_Row], data: ProductRowsResult, *, create: bool) -> list[_Outcome]:
+    upload = data.pending_upload
+    if upload is not None and not create:
+        return [_Outcome("pending", reason=f"accepted as upload {upload}, processed later") for _ in chunk]
     out: list[_Outcome | None] = [None] * len(chunk)
     for s in data.success_rows_data or []:
         i = _find(chunk, out, sku=s.sku if create else None, product_id=s.product_id)
@@ -141,3 +146,40 @@ def _resolve_products(chunk: list[_Row], data: ProductRowsResult, *, create: boo
         extra = max(0, (data.fail_data or 0) - len(data.failed_rows_data or []))
         return _settle_rest(out, unmatched, extra, implicit=True)
     return _settle_rest(out, unmatched, 0, implicit=False)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _same(field: str, sent: Any, read: Any) -> bool:
+    if read is None:
+        return False
+    if field == "weight":
+        return math.isclose(float(read), float(sent), abs_tol=0.5)
+    if isinstance(sent, str):
+        return " ".join(str(read).split()) == " ".join(sent.split())
+    try:
+        return float(read) == float(sent)
+    except (TypeError, ValueError):
+        return False
+
+
+def edit_differences(payload: dict[str, Any], info: ProductInfo) -> list[str]:
+    """How a product read back differs from the edit sent (``[]``: every edited field shows the
+    edit). Pictures are compared by count: the real marketplace hosts them under its own URLs."""
+    read: dict[str, Any] = {
+        "name": info.name, "sku": info.sku, "category_id": info.basic.categoryID, "price": info.price.value,
+        "stock": info.stock.value, "min_order": info.min_order, "weight": info.weight.grams,
+        "condition": info.condition_name, "description": info.description, "status": info.status_name,
+        "pictures": len(info.pictures or []),
+    }
+    diffs = []
+    for field, sent in payload.items():
+        if field in ("id", "weight_unit"):
+            continue
+        want = len(sent) if field == "pictures" else sent
+        if not _same(field, want, read.get(field)):
+            diffs.append(f"{field} {_shown(read.get(field))}, not {_shown(want)}")
+    return diffs

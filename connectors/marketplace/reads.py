@@ -13,7 +13,9 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from connectors.marketplace import settings as S
-from connectors.marketplace.models import Category, Order, ProductInfo
+from connectors.marketplace.answers import ProductInfo, explain
+from connectors.marketplace.models import Category
+from connectors.marketplace.order_answers import Order, is_detail
 from connectors.marketplace.transport import Transport
 from schemas.errors import MalformedResponseError, NotFoundError
 
@@ -82,17 +84,24 @@ class Reads(Transport):
                 page += 1
 
     def get_order(self, order_id: int) -> Order:
-        """One order with its current status; :class:`NotFoundError` if unknown."""
+        """One order with its current status (the contract's shape or the real single-order answer);
+        :class:`NotFoundError` if unknown, :class:`MalformedResponseError` naming what it lacks."""
         reply = self._send("GET", S.ORDER_PATH, params={"order_id": order_id})
         data = reply.envelope.data
         if isinstance(data, list):
             data = data[0] if data else None
         if data is None:
             raise NotFoundError(f"order {order_id} not found", status=reply.status, endpoint="order")
+        detail = is_detail(data)
         try:
-            return Order.model_validate(data)
-        except ValidationError:
-            raise MalformedResponseError("answer data is not an order", status=reply.status, endpoint="order") from None
+            order = Order.model_validate(data)
+        except ValidationError as err:
+            why = explain(err, Order.answer_name, {"products": "order_info.order_detail"} if detail else None)
+            raise MalformedResponseError(why, status=reply.status, endpoint="order") from None
+        if not order.invoice_ref_num:  # one order is read to be shown: its invoice is needed
+            field = "invoice_number" if detail else "invoice_ref_num"
+            raise MalformedResponseError(f"{Order.answer_name} lacks {field}", status=reply.status, endpoint="order")
+        return order
 
     def categories(self) -> list[Category]:
         """The marketplace's category tree (leaves have ``is_leaf``)."""

@@ -56,5 +56,10 @@ ORDER_WINDOW_SECONDS: Final = 3 * 24 * 3600 - 1
 ERR_TOO_MANY_REQUEST: Final = "ERR_TOO_MANY_REQUEST"
 ERR_TOKEN_EXPIRED: Final = "AUTH_TOKEN_EXPIRED"
 
+# An edit answered with only ``upload_id`` is processed later: read the products back this many
+# times, pausing EDIT_CONFIRM_WAIT_S × the read's number before each read after the first.
+EDIT_CONFIRM_READS: Final = 3
+EDIT_CONFIRM_WAIT_S: Final = 2.0
+
 # Refresh a token this long before the marketplace says it expires.
 TOKEN_EXPIRY_MARGIN_S: Final = 60.0

@@ -27,7 +27,7 @@ from requests.auth import HTTPBasicAuth
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.marketplace import settings as S
-from connectors.marketplace.models import Envelope, Token
+from connectors.marketplace.answers import Envelope, Token, explain
 from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
 from schemas.errors import (
     AuthError,
@@ -74,7 +74,7 @@ class _Counters:
         with self.lock:
             out: dict[str, Any] = {"calls": dict(self.calls), "items": dict(self.items)}
             for name in ("http_429", "row_429", "retries", "rows_resent", "lost_responses",
-                         "sku_lookups", "token_fetches"):
+                         "sku_lookups", "edit_readbacks", "token_fetches"):
                 out[name] = self.totals[name]
             return out
 
@@ -254,25 +254,29 @@ class Transport:
     # ------------------------------------------------------------------ answers
 
     def _data(self, reply: _Reply, model: type[BaseModel], endpoint: str) -> Any:
-        """``data`` of the answer as one ``model``."""
+        """``data`` of the answer as one ``model``; what it lacks is named, never dumped."""
         data = reply.envelope.data
+        what = getattr(model, "answer_name", f"{endpoint} answer")
+        if data is None:
+            raise MalformedResponseError(f"{what} lacks data", status=reply.status, endpoint=endpoint)
         try:
-            if data is None:
-                raise ValueError
             return model.model_validate(data)
-        except (ValueError, ValidationError):
-            raise MalformedResponseError(f"answer data is not the contract's {model.__name__}",
-                                         status=reply.status, endpoint=endpoint) from None
+        except ValidationError as err:
+            raise MalformedResponseError(explain(err, what), status=reply.status, endpoint=endpoint) from None
 
     def _rows_of(self, reply: _Reply, model: type[BaseModel], endpoint: str) -> list[Any]:
         """``data`` of the answer as a list of ``model`` (no data: an empty list)."""
         data = reply.envelope.data
+        what = getattr(model, "answer_name", f"{endpoint} answer")
         if data is None:
             return []
-        try:
-            if not isinstance(data, list):
-                raise ValueError
-            return [model.model_validate(x) for x in data]
-        except (ValueError, ValidationError):
-            raise MalformedResponseError(f"answer data is not a list of {model.__name__}",
-                                         status=reply.status, endpoint=endpoint) from None
+        if not isinstance(data, list):
+            raise MalformedResponseError(f"{what}: data is not a list", status=reply.status, endpoint=endpoint)
+        rows = []
+        for n, item in enumerate(data, start=1):
+            try:
+                rows.append(model.model_validate(item))
+            except ValidationError as err:
+                raise MalformedResponseError(f"{explain(err, what)} (item {n} of {len(data)})",
+                                             status=reply.status, endpoint=endpoint) from None
+        return rows
