@@ -20,7 +20,7 @@ LABELS = {
     "name": "Nama Produk", "category": "Kategori", "price": "Harga", "stock": "Stok",
     "weight": "Berat", "description": "Deskripsi", "photo": "Foto", "sku": "Kode",
     "min_order": "Minimum Pemesanan", "condition": "Kondisi", "pirt": "No. P-IRT",
-    "variant": "Varian",
+    "variant": "Varian", "status": "Status",
 }
 
 REASONS: dict[tuple[str, str], tuple[str, str]] = {
@@ -81,6 +81,10 @@ REASONS: dict[tuple[str, str], tuple[str, str]] = {
         f"More than {PICTURES_MAX} pictures: only the first {PICTURES_MAX} are used",
     ),
     ("condition", "unknown"): ("Kondisi harus 'Baru' atau 'Bekas'", "Condition must be 'Baru' (new) or 'Bekas' (used)"),
+    ("status", "unknown"): (
+        "Status tidak dikenal, jadi produk ditampilkan (Aktif); tulis 'Aktif' atau 'Nonaktif' bila maksudnya itu",
+        "Unknown status, so the product is listed (active); write 'Aktif' or 'Nonaktif' if that is what it means",
+    ),
     ("cell", "unreadable"): (
         "Ada huruf yang tidak terbaca (�): simpan berkas sebagai 'CSV UTF-8' atau .xlsx lalu kirim lagi",
         "Holds characters that could not be read (�): the file's text encoding is unknown — save it as "
@@ -124,9 +128,23 @@ def conflicting(rows: list[int]) -> tuple[str, str]:
     )
 
 
+def photo_not_found(name: str) -> tuple[str, str]:
+    """A photo cell naming a file (``carica-250.jpg``) that is nowhere to be found."""
+    shown = name if len(name) <= 80 else name[:79] + "…"
+    return (
+        f"Foto '{shown}' tidak ditemukan: taruh berkasnya di folder katalog (atau di ZIP foto), "
+        "atau tulis alamat foto — harus diawali https://",
+        f"Photo '{shown}' not found: put the file in the catalogue's folder (or the photos ZIP), "
+        "or write a picture URL — it must start with https://",
+    )
+
+
 def unknown_category(suggestions: list[str]) -> tuple[str, str]:
     if not suggestions:
-        return ("Kategori tidak dikenal", "Unknown category")
+        return ("Kategori tidak dikenal: bukan salah satu kategori marketplace dan tidak ada yang mirip — tulis "
+                "nama atau kode kategori dari daftar kategori marketplace",
+                "Unknown category: not one of the marketplace's categories and none is close — write a category "
+                "name or code from the marketplace's category list")
     s = ", ".join(suggestions)
     return (f"Kategori tidak dikenal. Yang mirip: {s}", f"Unknown category. Closest: {s}")
 

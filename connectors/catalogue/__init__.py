@@ -8,9 +8,9 @@ shows, and leaves parsing to the normaliser. A file that cannot be used at all r
 
 from schemas.errors import CatalogueError
 
-from .headers import SYNONYMS, HeaderMatch, match_header
+from .headers import ERROR_COLUMN, SYNONYMS, UNUSED, HeaderMatch, match_header
 from .model import RawCatalogue
 from .sources import public_name, read_catalogue
 
-__all__ = ["SYNONYMS", "CatalogueError", "HeaderMatch", "RawCatalogue", "match_header",
+__all__ = ["ERROR_COLUMN", "SYNONYMS", "UNUSED", "CatalogueError", "HeaderMatch", "RawCatalogue", "match_header",
            "public_name", "read_catalogue"]

@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 from schemas.errors import CatalogueError
 
 from .headers import HEADER_SCAN_ROWS, SheetHeader, find_header
+from .model import one_line_errors
 from .table import SheetData, positional_names, strings_table
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ def _splice(table: pa.Table, ragged: list[Ragged], delimiter: str) -> tuple[pa.T
     return pa.concat_tables(parts).take(pa.array(sort)), all_numbers[sort]
 
 
+@one_line_errors
 def read_delimited(data: bytes, file: str, sheet: str) -> tuple[SheetData, str, str]:
     """Read a CSV's bytes: the sheet found in it, the encoding and the delimiter used."""
     body, encoding, guessed = to_utf8(data)

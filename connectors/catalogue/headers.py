@@ -22,18 +22,23 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "no": ("No", "Nomor", "No Urut", "Nomor Urut"),
     "name": ("Nama Produk", "Nama Barang", "Nama", "Produk", "Product Name", "Name", "Product",
              "Nama Item"),
-    "category": ("Kategori", "Jenis", "Category", "Kategori Produk", "Jenis Produk", "Jenis Barang"),
-    "price": ("Harga", "Harga Jual", "Harga Satuan", "Harga Produk", "Harga Jual Satuan", "Price"),
+    # The marketplace's workbook names its leaf category code "Kode Kategori" (its example sheet
+    # "Kategori Kode"); the code is matched as a leaf id.
+    "category": ("Kategori", "Jenis", "Category", "Kategori Produk", "Jenis Produk", "Jenis Barang",
+                 "Kode Kategori", "Kategori Kode", "Category Code", "Category ID", "ID Kategori"),
+    "price": ("Harga", "Harga Jual", "Harga Satuan", "Harga Produk", "Harga Jual Satuan", "Price",
+              "Harga Normal"),
     "stock": ("Stok", "Jumlah Stok", "Stock", "Qty", "Jumlah", "Stok Tersedia", "Stok Produk",
               "Quantity"),
     "weight": ("Berat", "Weight", "Berat Produk", "Berat Satuan", "Berat Bersih"),
     "description": ("Deskripsi", "Keterangan", "Deskripsi Produk", "Description", "Ket",
                     "Keterangan Produk"),
-    "sku": ("SKU", "Kode", "Kode Produk", "Kode Barang", "SKU Produk"),
+    "sku": ("SKU", "Kode", "Kode Produk", "Kode Barang", "SKU Produk", "SKU Name"),
     "min_order": ("Minimum Pemesanan", "Min. Order", "Minimal Beli", "Minimum Order", "Min Beli",
                   "Minimum Beli", "Minimal Pembelian", "Minimum Pembelian", "Min Pembelian",
                   "Pemesanan Minimum", "Minimal Pemesanan", "Min Pemesanan"),
     "condition": ("Kondisi", "Condition", "Kondisi Produk"),
+    "status": ("Status", "Status Produk", "Product Status"),
     "variant": ("Varian", "Variant", "Variasi"),
     "pirt": ("P-IRT", "No. PIRT", "PIRT", "No P-IRT", "Nomor PIRT", "SPP-IRT", "No SPP-IRT",
              "Izin PIRT"),
@@ -44,6 +49,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "Best Before"),
     "unit": ("Satuan", "Unit"),
 }
+# Columns of the marketplace's own workbook that the project does not use: recognised (so they
+# neither make its header row look foreign nor show as unknown columns), never product data.
+UNUSED: dict[str, tuple[str, ...]] = {
+    "error_message": ("Pesan Error", "Error Message", "Pesan Kesalahan"),
+    "showcase": ("Nomor Etalase", "Etalase", "Kode Etalase", "Etalase Kode"),
+    "preorder": ("Waktu Proses Preorder", "Preorder", "Pre Order", "Waktu Preorder"),
+    "courier": ("Kurir Pengiriman", "Kurir", "Jasa Pengiriman"),
+    "insurance": ("Asuransi Pengiriman", "Asuransi"),
+    "video": ("URL Video Produk", "URL Video", "Video Produk", "Link Video", "Video",
+              *(f"{stem} {i}" for stem in ("URL Video Produk", "URL Video", "Video") for i in range(1, 4))),
+}
+ERROR_COLUMN = "error_message"
+"""The marketplace workbook's column for each row's error (``Pesan Error``): the annotated copy writes there."""
 # A photo header is one of these, optionally numbered ("Foto 3", "Gambar2").
 PHOTO_STEMS = ("Foto", "Gambar", "Photo", "Image", "URL Foto", "Link Foto", "Foto Produk",
                "Gambar Produk", "URL Gambar", "Link Gambar", "Picture", "Foto Utama")
@@ -73,7 +91,7 @@ def _compact(text: str) -> str:
     return "".join(_tokens(text))
 
 
-_EXACT: dict[str, str] = {_compact(s): f for f, syns in SYNONYMS.items() for s in syns}
+_EXACT: dict[str, str] = {_compact(s): f for f, syns in (SYNONYMS | UNUSED).items() for s in syns}
 _PHOTO: frozenset[str] = frozenset(_compact(s) for s in PHOTO_STEMS)
 
 
@@ -166,6 +184,7 @@ _INSTRUCTION_WORDS = frozenset({
     "wajib", "diisi", "isi", "isikan", "contoh", "maks", "maksimal", "maksimum", "minimal", "min", "max",
     "required", "example", "optional", "opsional", "pilih", "masukkan", "format", "karakter", "character",
     "characters", "mandatory", "tuliskan", "kosongkan", "boleh", "harus", "gunakan", "angka",
+    "masukan", "abaikan", "tentukan", "tambahkan", "otomatis", "pilihan", "enter", "select",
 })
 _NUMERIC = re.compile(r"(rp\.?)?\s*[\d.,\s]+\s*(rb|ribu|k|jt|juta)?\s*(,-)?", re.IGNORECASE)
 
@@ -176,6 +195,8 @@ class SheetHeader:
 
     ``columns`` maps a 0-based column position to its canonical name (``photo_1`` … for
     photos, numbered left to right); ``labels`` gives the header as written for each of them.
+    ``unused`` maps the position of each recognised column the project does not read (the
+    marketplace workbook's ``Pesan Error``, ``Nomor Etalase`` …) to its field in :data:`UNUSED`.
     """
 
     row_index: int                      # position of the header within the rows given
@@ -185,6 +206,7 @@ class SheetHeader:
     units: dict[str, str] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    unused: dict[int, str] = field(default_factory=dict)
 
     def position(self, name: str) -> int | None:
         """Column position of a canonical field, or ``None``."""
@@ -236,6 +258,9 @@ def label_header(row_index: int, cells: list[str | None]) -> SheetHeader:
         m = match_header(cell)
         if m is None:
             head.unknown.append(cell)
+            continue
+        if m.field in UNUSED:
+            head.unused[pos] = m.field
             continue
         if m.field == "photo":
             photos += 1

@@ -21,7 +21,7 @@ from urllib3.util.retry import Retry
 from schemas.errors import CatalogueError
 
 from .delimited import no_header, read_delimited, utf16_without_bom
-from .model import BIG_FILE_ROWS, STRING, RawCatalogue
+from .model import BIG_FILE_ROWS, STRING, RawCatalogue, one_line_errors
 from .table import SheetData, label_sheet, ordered_columns, stated_date
 from .workbook import OLE_MAGIC, read_workbook
 
@@ -153,6 +153,7 @@ def _assemble(file: str, sheets: list[SheetData], encoding: str | None = None,
     )
 
 
+@one_line_errors
 def read_bytes(data: bytes, file: str, *, csv_sheet: str = URL_SHEET, from_url: bool = False) -> RawCatalogue:
     """Read a catalogue from its bytes; ``file`` names it in messages, ``csv_sheet`` names a CSV's one sheet."""
     if not _NON_SPACE.search(data[3:] if data.startswith(codecs.BOM_UTF8) else data):

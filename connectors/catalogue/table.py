@@ -23,7 +23,7 @@ from .model import STRING
 log = logging.getLogger(__name__)
 
 FIELD_ORDER = ("name", "category", "price", "stock", "weight", "description", "sku", "min_order",
-               "condition", "variant", "pirt", "halal", "expiry", "unit", "no")
+               "condition", "status", "variant", "pirt", "halal", "expiry", "unit", "no")
 MAX_INSTRUCTION_ROWS = 5
 """Templates put one or two guidance rows under the header; never skip more than this."""
 
@@ -121,8 +121,9 @@ def _keep_mask(sheet: SheetData, file: str) -> np.ndarray:
     """Which rows are data: not blank, not a template's instruction row, not a repeated header."""
     table, head = sheet.table, sheet.head
     no_pos = head.position("no")
-    # A row holding only its number ("No" pre-filled down an empty template) is still blank.
-    content = [j for j in range(table.num_columns) if j != no_pos] or [no_pos]
+    # A row holding only its number ("No" pre-filled down an empty template), or only values in
+    # columns never read (the marketplace's "Asuransi Pengiriman" dragged down), is still blank.
+    content = [j for j in range(table.num_columns) if j != no_pos and j not in head.unused] or [no_pos]
     keep = np.zeros(table.num_rows, dtype=bool)
     for j in content:
         keep |= _filled(table.column(j)).to_numpy(zero_copy_only=False)

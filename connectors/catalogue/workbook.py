@@ -1,5 +1,9 @@
 """Workbooks (XLSX, XLSM, ODS, legacy XLS) read with calamine, every visible sheet with a header.
 
+An ODS is read exactly like an XLSX: the same size and cell-span limits before reading
+(:mod:`.unpack`), the same merged-cell handling (its merged ranges taken from its XML, which
+calamine does not report for ODS).
+
 Cells come back as Excel shows them in a plain cell: 15000.0 -> "15000", 0.5 -> "0.5", a date
 -> "2026-08-17". Row numbers are Excel's: calamine starts a sheet at its first used cell, so the
 rows and columns before ``sheet.start`` are put back.
@@ -11,9 +15,6 @@ import datetime as dt
 import io
 import logging
 import math
-import re
-import zipfile
-import zlib
 from decimal import Decimal
 
 import numpy as np
@@ -22,7 +23,10 @@ import python_calamine as calamine
 from schemas.errors import CatalogueError
 
 from .headers import find_header, label_header
-from .table import SheetData, column_letter, strings_table
+from .marketplace import is_list_sheet, without_examples
+from .model import one_line_errors
+from .table import SheetData, strings_table
+from .unpack import Merge, damaged, inspect_zip
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +64,6 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _damaged(file: str) -> CatalogueError:
-    return CatalogueError(file, "Berkas Excel rusak atau tidak lengkap; simpan ulang lalu kirim lagi",
-                          "The workbook is damaged or incomplete; save it again and resend it")
-
-
 def _password(file: str) -> CatalogueError:
     return CatalogueError(file, "Berkas Excel dilindungi kata sandi; simpan ulang tanpa kata sandi",
                           "The workbook is password-protected; save it again without a password")
@@ -76,110 +75,13 @@ def _library_failure(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
-MAX_UNPACKED_BYTES = 200_000_000
-"""What a workbook may unpack to: a catalogue people edit is a few MB; more is refused before
-any reader allocates it (a decompression bomb, a runaway export)."""
-MAX_RATIO = 100
-"""Unpacked/packed beyond this (and over 20 MB) is a decompression bomb, not a spreadsheet."""
-MAX_CELLS = 20_000_000
-"""A sheet's bounding box (rows × columns) at most; readers allocate all of it."""
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
-_SCAN_CHUNK = 1 << 20
-
-
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
-def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
-    """XLSX member path of each sheet name (``xl/worksheets/sheet1.xml`` → ``Produk``)."""
-    import xml.etree.ElementTree as ET
-
-    try:
-        book = ET.fromstring(z.read("xl/workbook.xml"))
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ET.ParseError):
-        return {}
-    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    out = {}
-    for sheet in book.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
-        target = targets.get(sheet.get(rid), "").lstrip("/")
-        out[target if target.startswith("xl/") else f"xl/{target}"] = sheet.get("name", "?")
-    return out
-
-
-def inspect_zip(data: bytes, file: str) -> None:
-    """Refuse, with a message, a workbook that would take unbounded memory to read: one that
-    unpacks to more than MAX_UNPACKED_BYTES (sizes as declared and as actually unpacked), a
-    decompression bomb, or a sheet whose cells span more than MAX_CELLS (one stray cell at
-    XFD1048576 makes a reader allocate seventeen billion)."""
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        infos = z.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
-        raise _damaged(file) from None
-    declared = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    if declared > MAX_UNPACKED_BYTES:
-        raise _too_big(file, declared)
-    if declared > 20_000_000 and declared > MAX_RATIO * packed:
-        packed_mb, declared_mb, ratio = f"{packed / 1e6:.1f}", f"{declared / 1e6:.0f}", declared // packed
-        raise CatalogueError(
-            file, f"Berkas Excel ini mengembang dari {packed_mb.replace('.', ',')} MB menjadi {declared_mb} MB saat "
-            f"dibuka ({ratio}×), tidak wajar untuk katalog; simpan ulang dari Excel hanya lembar produk",
-            f"The workbook grows from {packed_mb} MB to {declared_mb} MB when unpacked ({ratio}×), which no "
-            "catalogue does; save only the product sheet again from Excel")
-    names = _sheet_paths(z)
-    unpacked = 0
-    for info in infos:
-        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
-            continue
-        top = left = 1 << 30
-        bottom = right = 0
-        tail = b""
-        try:
-            with z.open(info) as member:
-                while chunk := member.read(_SCAN_CHUNK):
-                    unpacked += len(chunk)
-                    if unpacked > MAX_UNPACKED_BYTES:
-                        raise _too_big(file, unpacked)
-                    text = tail + chunk
-                    for m in _CELL_REF.finditer(text):
-                        col, row = _column_number(m.group(1)), int(m.group(2))
-                        top, bottom, left, right = min(top, row), max(bottom, row), min(left, col), max(right, col)
-                    tail = text[-64:]
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
-            raise _damaged(file) from None
-        if bottom and (bottom - top + 1) * (right - left + 1) > MAX_CELLS:
-            sheet = names.get(info.filename, info.filename)
-            far = f"{column_letter(right - 1)}{bottom}"
-            raise CatalogueError(
-                file,
-                f"Lembar '{sheet}' punya isi jauh di luar tabel (sampai sel {far}); hapus sel itu (Ctrl+End "
-                "menunjukkannya) lalu simpan ulang",
-                f"Sheet '{sheet}' has content far outside the table (as far as cell {far}); delete that cell "
-                "(Ctrl+End shows it) and save again")
-
-
-def _too_big(file: str, size: int) -> CatalogueError:
-    return CatalogueError(
-        file, f"Berkas Excel ini terlalu besar setelah dibuka (lebih dari {MAX_UNPACKED_BYTES / 1e6:.0f} MB); "
-        "simpan ulang hanya lembar produk, atau bagi katalognya",
-        f"The workbook unpacks to more than {MAX_UNPACKED_BYTES / 1e6:.0f} MB ({size / 1e6:.0f} MB found); save only "
-        "the product sheet again, or split the catalogue")
-
-
-def _open(data: bytes, file: str) -> calamine.CalamineWorkbook:
+def _open(data: bytes, file: str) -> tuple[calamine.CalamineWorkbook, dict[str, list[Merge]]]:
+    """The workbook, and the merged ranges calamine gives none for (an ODS's, read from its XML)."""
     if data.startswith(OLE_MAGIC) and _ENCRYPTED_STREAM in data[:1 << 16]:
         raise _password(file)
-    if data.startswith(b"PK\x03\x04"):
-        inspect_zip(data, file)
+    merges = inspect_zip(data, file) if data.startswith(b"PK\x03\x04") else {}
     try:
-        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), merges
     except calamine.PasswordError:
         raise _password(file) from None
     except BaseException as exc:
@@ -189,21 +91,26 @@ def _open(data: bytes, file: str) -> calamine.CalamineWorkbook:
             raise CatalogueError(
                 file, "Berkas .xls lama ini tidak bisa dibaca; buka di Excel lalu simpan sebagai .xlsx",
                 "This legacy .xls file cannot be read; open it in Excel and save it as .xlsx") from None
-        raise _damaged(file) from None
+        raise damaged(file) from None
 
 
-Cells = tuple[list[list[object]], tuple[int, int] | None, list]
+Cells = tuple[list[list[object]], tuple[int, int] | None, list[Merge]]
 
 
-def _load(wb: calamine.CalamineWorkbook, name: str, file: str) -> Cells:
-    """A sheet's used cells, the position of the first one, and its merged ranges."""
+def _load(wb: calamine.CalamineWorkbook, name: str, file: str, merges: dict[str, list[Merge]]) -> Cells:
+    """A sheet's used cells, the position of the first one, and its merged ranges.
+
+    calamine gives ``None`` for the merged ranges of an ODS sheet (it reads them from XLSX and
+    XLS only): those come from ``merges``, read off the ODS's own XML.
+    """
     try:
         sheet = wb.get_sheet_by_name(name)
-        return sheet.to_python(skip_empty_area=True), sheet.start, sheet.merged_cell_ranges
+        values, start, merged = sheet.to_python(skip_empty_area=True), sheet.start, sheet.merged_cell_ranges
     except BaseException as exc:
         if not _library_failure(exc):
             raise
-        raise _damaged(file) from None
+        raise damaged(file) from None
+    return values, start, list(merged) if merged is not None else merges.get(name, [])
 
 
 def _sheet(cells: Cells, name: str) -> SheetData | None:
@@ -241,9 +148,9 @@ def _sheet(cells: Cells, name: str) -> SheetData | None:
 
 def _refuse_hidden_products(data: bytes, file: str, hidden: list[str]) -> None:
     """No visible sheet has products but a hidden one does: say so (else: no header, as usual)."""
-    wb = _open(data, file)
+    wb, merges = _open(data, file)
     try:
-        with_products = [n for n in hidden if _sheet(_load(wb, n, file), n) is not None]
+        with_products = [n for n in hidden if _sheet(_load(wb, n, file, merges), n) is not None]
     finally:
         wb.close()
     if with_products:
@@ -254,16 +161,23 @@ def _refuse_hidden_products(data: bytes, file: str, hidden: list[str]) -> None:
             f"The product sheet {names} is hidden; unhide it (right-click a sheet tab > Unhide) and save again")
 
 
+@one_line_errors
 def read_workbook(data: bytes, file: str) -> list[SheetData]:
-    """Every visible sheet of a workbook that has a header row, in workbook order."""
-    wb = _open(data, file)
+    """Every visible sheet of a workbook that has a header row, in workbook order.
+
+    The marketplace workbook's list sheets and example sheet are never read for products
+    (:mod:`.marketplace`).
+    """
+    wb, merges = _open(data, file)
     found, hidden, without = [], [], []
     try:
         for meta in wb.sheets_metadata:
             if meta.visible != calamine.SheetVisibleEnum.Visible:
                 hidden.append(meta.name)
+            elif meta.typ == calamine.SheetTypeEnum.WorkSheet and is_list_sheet(meta.name):
+                without.append(meta.name)
             elif meta.typ == calamine.SheetTypeEnum.WorkSheet:
-                sheet = _sheet(_load(wb, meta.name, file), meta.name)
+                sheet = _sheet(_load(wb, meta.name, file, merges), meta.name)
                 (found if sheet else without).append(sheet or meta.name)
     finally:
         wb.close()
@@ -271,6 +185,9 @@ def read_workbook(data: bytes, file: str) -> list[SheetData]:
         log.info("%s: hidden sheet(s) not read: %s", file, ", ".join(hidden))
     if hidden and not found:
         _refuse_hidden_products(data, file, hidden)
+    found, examples = without_examples(found)
+    if examples:
+        log.info("%s: example sheet(s) not read for products: %s", file, ", ".join(examples))
     if without and found:
         log.info("%s: sheet(s) without a product header not read: %s", file, ", ".join(without))
     return found

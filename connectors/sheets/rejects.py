@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from connectors.catalogue import ERROR_COLUMN, match_header
 from schemas.rejects import REJECT_COLUMNS
 
 from .safe import (
@@ -107,35 +108,68 @@ def _guess_header_row(grid: pd.DataFrame) -> int:
     return int(filled.to_numpy().argmax()) + 1
 
 
+def _error_column(grid: pd.DataFrame, header_row: int) -> int | None:
+    """Position of the sheet's own error column — the marketplace workbook's ``Pesan Error`` (its
+    example sheet: ``Error Message``) — on the header row, if it has one."""
+    if not 0 < header_row <= len(grid):
+        return None
+    for pos, cell in enumerate(grid.iloc[header_row - 1]):
+        if isinstance(cell, str) and (m := match_header(cell)) is not None and m.field == ERROR_COLUMN:
+            return pos
+    return None
+
+
 def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.DataFrame,
-                     header_row: int) -> None:
-    """The group's sheet as written, a reason column right of the last one, problem rows coloured."""
+                     header_row: int) -> str:
+    """The group's sheet as written, problem rows coloured, each one's reasons beside it: in the
+    sheet's own ``Pesan Error`` column when it has one (the marketplace's convention, so the fixed
+    file can also be uploaded there by hand), else in a column added right of the last one.
+    Returns the header of the column holding the reasons."""
     grid = _xlsx_clean(grid.reset_index(drop=True))
-    ncol = grid.shape[1]
+    own = _error_column(grid, header_row)
+    reasons = grid.shape[1] if own is None else own
     ws = wb.create_sheet(title)
     for i, w in enumerate(_widths(grid), start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
-    ws.column_dimensions[get_column_letter(ncol + 1)].width = 70
+    ws.column_dimensions[get_column_letter(reasons + 1)].width = 70
     ws.freeze_panes = f"A{header_row + 1}"
     by_row = {int(r): (n, rej) for r, n, rej in zip(notes["row"], notes["note"], notes["rejected"])}
+    header = REASON_HEADER if own is None else str(grid.iat[header_row - 1, own])
     for i, rec in enumerate(_records(grid)):
         r = i + 1
+        rec += [None] * (reasons + 1 - len(rec))   # the added column, when there is no own one
         if r == header_row:
             cells = [_cell(ws, v, font=BOLD) for v in rec]
-            cells.append(_cell(ws, REASON_HEADER, font=Font(bold=True, color="9C0006"), fill=REJECT_FILL))
+            cells[reasons] = _cell(ws, header, font=Font(bold=True, color="9C0006"), fill=REJECT_FILL)
         elif r in by_row:
             note, rejected = by_row[r]
             fill = REJECT_FILL if rejected else WARNING_FILL
             cells = [_cell(ws, v, fill=fill) for v in rec]
-            cells.append(_cell(ws, note, fill=fill, alignment=WRAP))
+            cells[reasons] = _cell(ws, note, fill=fill, alignment=WRAP)
         else:
             cells = [_cell(ws, v) for v in rec]
         ws.append(cells)
+    return header
 
 
-def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotated: list[str],
+def _how_to_fix(annotated: dict[str, str]) -> str:
+    """Where the reasons are: the sheet's own error column, or the one added on the right."""
+    if not annotated:
+        return (f"Perbaiki baris yang disebut di lembar '{PROBLEMS_SHEET}' pada katalog Anda. "
+                f"/ Fix the rows listed in sheet '{PROBLEMS_SHEET}' in your catalogue.")
+    where = ", ".join(f"'{t}'" for t in annotated)
+    columns = set(annotated.values())
+    if columns == {REASON_HEADER}:
+        col_id, col_en = "kolom paling kanan", "the last column"
+    else:
+        names = ", ".join(f"'{c}'" for c in sorted(columns))
+        col_id, col_en = f"kolom {names}", f"column {names}"
+    return (f"Perbaiki baris merah di lembar {where} (alasannya di {col_id}), lalu kirim kembali berkas ini. "
+            f"/ Fix the red rows in sheet {where} (the reason is in {col_en}), then send this file back.")
+
+
+def _summary_sheet(ws, group_id: str, problems: pd.DataFrame, annotated: dict[str, str],
                    stock_as_of: str | None = None) -> None:
-    ws = wb.create_sheet(SUMMARY_SHEET)
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 70
     keys = ["file", "sheet", "row"]
@@ -157,15 +191,7 @@ def _summary_sheet(wb: Workbook, group_id: str, problems: pd.DataFrame, annotate
     if rejected.empty:
         lines.append([NO_REJECTS])
     else:
-        if annotated:
-            where = ", ".join(f"'{t}'" for t in annotated)
-            how = (f"Perbaiki baris merah di lembar {where} (alasannya di kolom paling kanan), lalu kirim "
-                   f"kembali berkas ini. / Fix the red rows in sheet {where} (the reason is in the last "
-                   "column), then send this file back.")
-        else:
-            how = (f"Perbaiki baris yang disebut di lembar '{PROBLEMS_SHEET}' pada katalog Anda. "
-                   f"/ Fix the rows listed in sheet '{PROBLEMS_SHEET}' in your catalogue.")
-        lines.append(["Cara memperbaiki / How to fix", how])
+        lines.append(["Cara memperbaiki / How to fix", _how_to_fix(annotated)])
     if not problems.empty:
         lines += [[], ["Masalah per kolom / Problems per column", "Jumlah / Count"]]
         per_col = problems["column"].replace("", "(berkas / file)").value_counts(sort=True)
@@ -184,11 +210,12 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
 
     ``rejects`` has :data:`REJECT_COLUMNS`, one line per problem (``row`` 1-based as the
     spreadsheet shows it). ``grids`` maps a sheet name to that sheet exactly as written
-    (``header=None``; index i is spreadsheet row i+1); each is reproduced with a reason column
-    and its problem rows coloured. ``header_rows`` maps a sheet name to its 1-based header row
-    (guessed as the widest early row when absent). ``stock_as_of`` (text) says on the summary
-    sheet from when the catalogue's stock counts (orders after it are taken off). The CSV holds
-    the per-problem lines.
+    (``header=None``; index i is spreadsheet row i+1); each is reproduced with its problem rows
+    coloured and their reasons in the sheet's own ``Pesan Error`` column (the marketplace
+    workbook's) or, without one, in a reason column added on the right. ``header_rows`` maps a
+    sheet name to its 1-based header row (guessed as the widest early row when absent).
+    ``stock_as_of`` (text) says on the summary sheet from when the catalogue's stock counts
+    (orders after it are taken off). The CSV holds the per-problem lines.
     """
     if not group_id or Path(group_id).name != group_id or group_id in {".", ".."}:
         raise ValueError(f"group id {group_id!r} cannot name a file")
@@ -205,10 +232,13 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
     titles = {sheet: _sheet_title(sheet, taken) for sheet in grids}
     notes = _row_notes(problems)
     wb = Workbook(write_only=True)
-    _summary_sheet(wb, group_id, problems, list(titles.values()), stock_as_of)
+    summary = wb.create_sheet(SUMMARY_SHEET)   # first, filled once the sheets say where their reasons are
+    annotated = {}
     for sheet, grid in grids.items():
         header_row = (header_rows or {}).get(sheet) or _guess_header_row(grid)
-        _annotated_sheet(wb, titles[sheet], grid, notes[notes["sheet"] == sheet], int(header_row))
+        annotated[titles[sheet]] = _annotated_sheet(wb, titles[sheet], grid, notes[notes["sheet"] == sheet],
+                                                    int(header_row))
+    _summary_sheet(summary, group_id, problems, annotated, stock_as_of)
     _table_sheet(wb, PROBLEMS_SHEET, table)
     replace_atomically(xlsx_path, wb.save)
     return xlsx_path, csv_path
