@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/connector.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/photos.py
 
 # The full chaos suite (200 seeded cycles of faults, kills and checks; a few minutes).
 chaos: $(STAMP)

@@ -105,6 +105,9 @@ class GroupConfig(BaseModel):
     regency: str = ""
     shop_id: int
     catalogue: str = Field(description="A path (relative to the config file) or an https:// CSV export URL.")
+    photos: str = Field(default="", description="A folder or .zip (relative to the config file) the photo "
+                        "column's file names refer to; default: a foto/, photos/ or gambar/ folder or ZIP "
+                        "beside the catalogue.")
 
     @property
     def catalogue_is_url(self) -> bool:

@@ -44,6 +44,7 @@ class Listing:
     condition: Condition
     description: str
     pictures: tuple[str, ...]
+    active: bool = True  # False: listed, but kept inactive (the catalogue says Nonaktif)
     sheet: str = ""
     row: int = 0
 
@@ -53,11 +54,12 @@ def listings_of(frame: pd.DataFrame) -> list[Listing]:
     cols = {c: frame[c].tolist() for c in ("group_id", "sku", "name", "category_id", "price", "stock",
                                            "min_order", "weight_g", "condition", "description", "pictures",
                                            "sheet", "row")}
+    cols["active"] = frame["active"].tolist() if "active" in frame else [True] * len(frame)
     rows: Iterator[tuple] = zip(*cols.values())
     return [Listing(group_id=g, sku=s, name=n, category_id=int(c), price=int(p), stock=int(k), min_order=int(m),
-                    weight_g=float(w), condition=str(cond), description=d, pictures=tuple(pics), sheet=str(sh),
-                    row=int(r))
-            for g, s, n, c, p, k, m, w, cond, d, pics, sh, r in rows]
+                    weight_g=float(w), condition=str(cond), description=d, pictures=tuple(pics), active=bool(a),
+                    sheet=str(sh), row=int(r))
+            for g, s, n, c, p, k, m, w, cond, d, pics, sh, r, a in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ class KnownListing:
         return cls(shop_id=shop_id, sku=listing.sku, group_id=listing.group_id, product_id=product_id,
                    name=listing.name, category_id=listing.category_id, price=listing.price, stock=stock,
                    recorded_stock=listing.stock, min_order=listing.min_order, weight_g=listing.weight_g,
-                   condition=listing.condition, description=listing.description, pictures=listing.pictures)
+                   condition=listing.condition, description=listing.description, pictures=listing.pictures,
+                   status="ACTIVE" if listing.active else "INACTIVE")
 
     @property
     def active(self) -> bool:

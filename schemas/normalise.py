@@ -39,14 +39,14 @@ from schemas.listing import (
     PRICE_MIN,
     STOCK_MAX,
 )
-from schemas.pictures import picture_lists
+from schemas.pictures import PhotoResolution, picture_lists
 from schemas.rejects import IntakeResult, Problems
 from schemas.skus import make_skus, repeated
 from schemas.text import EXCEL_ERRORS, blank, clean_description, clean_name, text_column, to_numpy
 
 LISTING_COLUMNS = [
     "group_id", "sku", "name", "category_id", "price", "stock", "min_order", "weight_g",
-    "condition", "description", "pictures", "sheet", "row",
+    "condition", "description", "pictures", "active", "sheet", "row",
 ]
 # Fields compared to tell identical duplicate rows from conflicting ones ("no" is a row counter).
 _CONTENT_FIELDS = ("name", "variant", "category", "price", "stock", "weight", "description", "sku",
@@ -54,6 +54,10 @@ _CONTENT_FIELDS = ("name", "variant", "category", "price", "stock", "weight", "d
 _NOT_CONTENT = ("sheet", "row", "no")
 _CONDITIONS = {"": "NEW", "baru": "NEW", "new": "NEW", "b": "NEW",
                "bekas": "USED", "used": "USED", "second": "USED", "seken": "USED"}
+# The marketplace workbook's Status column: kept inactive on the marketplace, or listed.
+_STATUSES = {"": True, "aktif": True, "active": True, "ya": True, "tampil": True,
+             "nonaktif": False, "non-aktif": False, "non aktif": False, "tidak aktif": False, "inactive": False,
+             "arsip": False, "sembunyikan": False}
 
 
 class _Names(NamedTuple):
@@ -79,6 +83,7 @@ class _Fields(NamedTuple):
     condition: np.ndarray
     description: pa.Array
     pictures: pa.ListArray
+    active: np.ndarray
 
 
 def normalise(
@@ -89,10 +94,13 @@ def normalise(
     categories: CategoryIndex,
     headers: dict[str, dict[str, str]] | None = None,
     units: dict[str, dict[str, str]] | None = None,
+    photos: PhotoResolution | None = None,
 ) -> IntakeResult:
     """Validate and normalise a raw catalogue frame (columns ``sheet``, ``row`` and canonical fields).
 
-    Returns every row as a listing or as reject lines (several problems → several lines).
+    ``photos`` is what each photo reference (file name, Drive link) became, found and prepared
+    by the intake (:func:`schemas.pictures.photo_references` lists them). Returns every row as a
+    listing or as reject lines (several problems → several lines).
     """
     headers, units = headers or {}, units or {}
     frame = _without_blank_rows(frame)
@@ -102,11 +110,12 @@ def normalise(
     _broken_cells(frame, problems)
     cat_ids = _category(frame, categories, problems)
     numbers = _numbers(frame, problems, units)
-    pictures = picture_lists(frame, problems)
+    pictures = picture_lists(frame, problems, photos)
     condition = _condition(frame, problems)
+    active = _status(frame, problems)
     description = _description(frame, problems)
     skus = _identity(frame, group_id, names, problems)
-    fields = _Fields(skus, names.clean, cat_ids, numbers, condition, description, pictures)
+    fields = _Fields(skus, names.clean, cat_ids, numbers, condition, description, pictures, active)
 
     rejects = problems.frame(group_id, file)
     rejected = np.zeros(len(frame), dtype=bool)
@@ -240,6 +249,19 @@ def _add_parsed(problems: Problems, field_name: str, parsed: v.Parsed, raw: pa.A
     return ok
 
 
+def _status(frame: pd.DataFrame, problems: Problems) -> np.ndarray:
+    """Returns whether each row is to be listed active (the Status column: Aktif / Nonaktif; blank
+    or absent is Aktif); any other status is listed active with a warning."""
+    raw = text_column(frame, "status")
+    enc = pc.dictionary_encode(pc.fill_null(pc.utf8_lower(raw), ""))
+    known = [_STATUSES.get(" ".join(t.split())) for t in enc.dictionary.to_pylist()]
+    codes = to_numpy(enc.indices)
+    unknown = np.array([k is None for k in known], dtype=bool)[codes] if known else np.zeros(len(frame), bool)
+    # A group's own Status column may mean something else (Ready, Habis, PO): listed active, and said.
+    problems.add(unknown, "status", msg.REASONS[("status", "unknown")], raw, severity="warning", order=7)
+    return np.array([k is not False for k in known], dtype=bool)[codes] if known else np.ones(len(frame), bool)
+
+
 def _condition(frame: pd.DataFrame, problems: Problems) -> np.ndarray:
     """Returns each row's condition code (int8: 0 NEW, 1 USED, -1 unknown, reported). Blank is NEW."""
     raw_cond = text_column(frame, "condition")
@@ -350,6 +372,7 @@ def _listings_frame(frame: pd.DataFrame, keep: np.ndarray, group_id: str, fields
         "condition": pd.Categorical.from_codes(fields.condition[keep], categories=["NEW", "USED"]),
         "description": pd.arrays.ArrowStringArray(fields.description.take(take)),
         "pictures": pd.arrays.ArrowExtensionArray(fields.pictures.take(take)),
+        "active": fields.active[keep],
         "sheet": pd.Categorical(frame["sheet"].iloc[keep]),
         "row": frame["row"].to_numpy()[keep],
     })

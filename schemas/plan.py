@@ -75,12 +75,14 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Toggle:
-    """A known product to activate or deactivate."""
+    """A known product to activate or deactivate; a deactivated one still ``in_catalogue`` is one
+    its catalogue marks Nonaktif (not one that left it)."""
 
     sku: str
     group_id: str
     product_id: int
     name: str
+    in_catalogue: bool = False
 
 
 Entry = Create | Edit | Change | Toggle
@@ -154,13 +156,14 @@ class Plan:
     def _sections(self) -> list[tuple[str, list, Callable[[Any], str]]]:
         return [
             ("Create", self.creates, lambda c: f"`{c.sku}` {c.listing.name} — {rupiah(c.listing.price)}, "
-                                               f"stock {c.stock}"),
+                                               f"stock {c.stock}" + ("" if c.listing.active else " (inactive)")),
             ("Edit", self.edits, lambda e: f"`{e.sku}` " + ", ".join(
                 f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in e.changes.items())),
             ("Reactivate", self.reactivate, lambda t: f"`{t.sku}` {t.name}"),
             ("Price", self.prices, lambda c: f"`{c.sku}` {rupiah(c.old or 0)} → {rupiah(c.new)}"),
             ("Stock", self.stocks, lambda c: f"`{c.sku}` {c.old} → {c.new}"),
-            ("Deactivate", self.deactivate, lambda t: f"`{t.sku}` {t.name}"),
+            ("Deactivate", self.deactivate,
+             lambda t: f"`{t.sku}` {t.name}" + (" (Nonaktif in its catalogue)" if t.in_catalogue else "")),
             ("Held by the shrink guard (not deactivated)", self.held, lambda t: f"`{t.sku}` {t.name}"),
         ]
 
@@ -189,8 +192,10 @@ def _plan_known(plan: Plan, d: Listing, k: KnownListing, stock: int) -> None:
         del changes["name"]
     if changes:
         plan.edits.append(Edit(sku, gid, pid, changes))
-    if not k.active:
+    if d.active and not k.active:
         plan.reactivate.append(Toggle(sku, gid, pid, d.name))
+    elif k.active and not d.active:  # the catalogue marks it Nonaktif: listed, kept inactive
+        plan.deactivate.append(Toggle(sku, gid, pid, k.name, in_catalogue=True))
     if k.price != d.price:
         plan.prices.append(Change(sku, gid, pid, k.price, d.price))
     if k.stock != stock:

@@ -92,9 +92,13 @@ class IntakeResult:
     def content_hash(self) -> str:
         """A fingerprint of what the catalogue became (listings and rejects): equal means nothing to redo."""
         h = hashlib.sha256()
-        for frame in (self.listings.drop(columns=["pictures"]), self.rejects):
+        for frame in (self.listings.drop(columns=["pictures", "active"], errors="ignore"), self.rejects):
             h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         h.update("\x1f".join("\n".join(p) for p in self.listings["pictures"]).encode())
+        # Rows kept inactive, only when there are any: a catalogue without them hashes as it always
+        # did (a stored snapshot's fingerprint must not change under a catalogue nobody changed).
+        if "active" in self.listings and not self.listings["active"].all():
+            h.update(b"inactive:" + np.flatnonzero(~self.listings["active"].to_numpy(bool)).tobytes())
         return h.hexdigest()
 
     def reject_models(self) -> list[Reject]:

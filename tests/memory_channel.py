@@ -73,7 +73,7 @@ class MemoryChannel:
             shop.products[r.sku] = ChannelProduct(
                 product_id=pid, sku=r.sku, name=x.name, category_id=x.category_id, price=x.price, stock=r.stock,
                 min_order=x.min_order, weight_g=x.weight_g, condition=x.condition, description=x.description,
-                pictures=x.pictures, status="ACTIVE", shop_id=shop_id)
+                pictures=x.pictures, status="ACTIVE" if x.active else "INACTIVE", shop_id=shop_id)
             out.applied.append(RowOutcome(r.sku, True, pid))
         return out
 

@@ -2,11 +2,14 @@
 
 It runs as a subprocess against the session's Prefect server (so it does not start one of its
 own) and keeps its working folder, which is then checked: what it printed, the files a group
-and a facilitator would open, and that the marketplace's secret and tokens appear nowhere.
+and a facilitator would open, the pictures the sandbox marketplace received (no EXIF, so no
+GPS), and that the marketplace's secret and tokens appear nowhere.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import sqlite3
@@ -15,11 +18,15 @@ import sys
 from pathlib import Path
 
 from openpyxl import load_workbook
+from PIL import Image
 
 from connectors.sandbox.settings import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tests.test_secrets import Leaks
 
 ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = json.loads((ROOT / "flows" / "samples" / "expected_rejects.json").read_text(encoding="utf-8"))
+UPLOADED = {f["sha256"]: f["upright_size"] for g in EXPECTED["groups"].values() for f in g["photo_files"]
+            if any("photo:" + f["sha256"] in li["pictures"] for li in g["listings"])}
 LAPAK = [sys.executable, "-c", "import sys; from flows.cli import main; sys.exit(main())"]
 
 
@@ -36,11 +43,29 @@ def test_demo_lists_the_samples_pulls_orders_and_leaks_nothing(prefect_server, t
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     # What it says happened.
-    assert "48 products listed from 4 village groups; 19 catalogue rows sent back to be fixed." in out
+    assert "48 products listed from 4 village groups; 21 catalogue rows sent back to be fixed." in out
+    assert "1 of them kept inactive on the marketplace, as their catalogue says (Status Nonaktif)." in out
+    assert re.search(r"^48 marketplace writes made; 6 photos uploaded / foto diunggah\.$", out, re.M), out
+    said = re.search(r"^\s+(\d+) photos uploaded from the groups' own files / foto diunggah; none of the (\d+) on "
+                     r"the marketplace carries EXIF or GPS\.$", out, re.M)
+    assert said, out
     assert "3 orders pulled (2 kept, 1 cancelled)" in out
     assert re.search(r"^\s+0 marketplace writes\.$", out, re.M), out
     stock_lines = [line for line in out.splitlines() if re.search(r"catalogue\s+\d+\s+pushed", line)]
     assert len(stock_lines) == 5 and all(line.rstrip().endswith(" ok") for line in stock_lines), stock_lines
+
+    # What the sandbox marketplace received: each prepared photo once, with no EXIF (so no GPS) left.
+    with sqlite3.connect(work / "sandbox" / "sandbox.db") as db:
+        pictures = db.execute("SELECT sha256, format, data FROM pictures").fetchall()
+    assert int(said[1]) == int(said[2]) == len(pictures) == len(UPLOADED) == EXPECTED["totals"]["photos_to_upload"]
+    sizes = []
+    for sha, fmt, data in pictures:
+        with Image.open(io.BytesIO(data)) as im:
+            assert (fmt, im.format) == ("JPEG", "JPEG"), sha
+            assert len(im.getexif()) == 0 and "exif" not in im.info, f"picture {sha} still carries EXIF"
+            assert not im.getexif().get_ifd(0x8825), f"picture {sha} carries GPS"
+            sizes.append(list(im.size))
+    assert sorted(sizes) == sorted(UPLOADED.values()), "each upright (the sideways phone photo turned portrait)"
 
     # What the groups and the facilitators open.
     samples = work / "samples"
@@ -59,7 +84,7 @@ def test_demo_lists_the_samples_pulls_orders_and_leaks_nothing(prefect_server, t
     leaks = Leaks(DEFAULT_CLIENT_SECRET, DEFAULT_CLIENT_ID)
     leaks.scan("lapak demo stdout", out)
     leaks.scan("lapak demo stderr", proc.stderr)
-    sandbox_db = next(work.rglob("sandbox.db"))
+    sandbox_db = work / "sandbox" / "sandbox.db"
     with sqlite3.connect(sandbox_db) as db:
         token_hashes = {h for (h,) in db.execute("SELECT token_hash FROM tokens")}
     assert token_hashes

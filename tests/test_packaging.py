@@ -15,7 +15,9 @@ server without them fails with one line naming the extra.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +35,10 @@ CATALOGUES = [
     "jember/anyaman-pandan-sari.csv",
     "wonosobo/sekar-carica.xlsx",
 ]
+# The photos the Wonosobo group keeps as files in foto/ beside its catalogue (flows/samples/make_samples.py).
+PHOTOS = sorted(p.relative_to(ROOT / "flows" / "samples" / "catalogues").as_posix()
+                for p in (ROOT / "flows" / "samples" / "catalogues" / "wonosobo" / "foto").glob("*.jpg"))
+SAMPLE_FILES = sorted(CATALOGUES + PHOTOS)
 WEB_SERVER_MISSING = "the sandbox needs its web server: pip install 'lapak-desa[sandbox]'"
 # What a wheel is built from (pyproject.toml names README.md; the packages are found under these).
 BUILD_INPUTS = ["pyproject.toml", "README.md", "flows", "connectors", "schemas"]
@@ -89,7 +95,8 @@ def _check_wheel(wheel: Path) -> None:
         (meta_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
         meta = Parser().parsestr(zf.read(meta_name).decode())
     assert "flows/samples/lapak.toml" in names
-    assert {f"flows/samples/catalogues/{c}" for c in CATALOGUES} <= names
+    assert len(PHOTOS) >= 5 and all(p.startswith("wonosobo/foto/") for p in PHOTOS), PHOTOS
+    assert {f"flows/samples/catalogues/{c}" for c in SAMPLE_FILES} <= names, "the catalogues and their photos"
     assert "connectors/state/migrations/env.py" in names
     assert "connectors/state/migrations/script.py.mako" in names
     assert any(n.startswith("connectors/state/migrations/versions/") and n.endswith(".py") for n in names), names
@@ -130,17 +137,21 @@ def test_demo_runs_from_the_built_wheel_in_a_fresh_venv(prefect_server, tmp_path
     proc = subprocess.run([str(venv / "bin" / "lapak"), "demo", "--keep", str(work)], env=env, cwd=empty,
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "48 products listed from 4 village groups; 19 catalogue rows sent back to be fixed." in proc.stdout
+    assert "48 products listed from 4 village groups; 21 catalogue rows sent back to be fixed." in proc.stdout
     assert "3 orders pulled (2 kept, 1 cancelled)" in proc.stdout
+    expected = json.loads((ROOT / "flows" / "samples" / "expected_rejects.json").read_text(encoding="utf-8"))
+    uploads = expected["totals"]["photos_to_upload"]
+    assert re.search(rf"^\s+{uploads} photos uploaded from the groups' own files", proc.stdout, re.M), \
+        "the photo files were found in the installed package and uploaded"
 
-    # The demo's samples are the installed package's: its config and the four catalogues, byte for byte.
+    # The demo's samples are the installed package's: its config, the four catalogues and the photos, byte for byte.
     samples, shipped = work / "samples", site / "flows" / "samples"
     assert (samples / "lapak.toml").is_file()
     copied = sorted(p.relative_to(samples / "catalogues").as_posix()
                     for p in (samples / "catalogues").rglob("*") if p.is_file())
-    assert copied == CATALOGUES
+    assert copied == SAMPLE_FILES
     assert all((samples / "catalogues" / c).read_bytes() == (shipped / "catalogues" / c).read_bytes()
-               for c in CATALOGUES)
+               for c in SAMPLE_FILES)
 
 
 # fastapi, uvicorn (and starlette, under fastapi) made unimportable in a subprocess.

@@ -89,3 +89,16 @@ def test_syncing_one_group_of_a_shared_shop_keeps_the_suffix_the_full_sync_gave(
     known_b = KnownListing.created(1, like(kopi_b, name=full[1].name), product_id=8, stock=1)
     only_a = unique_names([kopi_a], labels, taken=taken_names([known_b], labels))
     assert only_a[0].name == full[0].name == "Kopi Bubuk Robusta 200 gr - Desa Kemiren"
+
+
+def test_a_product_its_catalogue_marks_nonaktif_is_created_inactive_or_deactivated_and_comes_back():
+    off = like(D, active=False)
+    created = plan([off], [])
+    assert [(c.sku, c.listing.active) for c in created.creates] == [("G-A-1", False)]
+    assert "(inactive)" in created.to_markdown()
+    # Known and active: deactivated, still in its catalogue (not a product that left it).
+    held = plan([off], [K], hold_deactivation={"g"})
+    assert [(t.sku, t.in_catalogue) for t in held.deactivate] == [("G-A-1", True)] and held.held == []
+    # Known and inactive: nothing to do; marked Aktif again: reactivated.
+    assert plan([off], [like(K, status="INACTIVE")]).writes == 0
+    assert [t.sku for t in plan([D], [like(K, status="INACTIVE")]).reactivate] == ["G-A-1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.util
 import io
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from PIL import Image
 
 from connectors.config import load_config
 from schemas.categories import DEFAULT_CATEGORIES
@@ -106,14 +108,80 @@ def test_jember_csv_has_bom_commas_and_a_line_break_inside_a_cell():
     assert any("," in cell for row in grid[1:] for cell in row), "quoted cells holding commas"
 
 
-def test_indramayu_uses_the_bulk_upload_layout():
+# The marketplace's bulk-upload workbook, as ../shared/catalogue-formats.md reads it off its public copies.
+MARKETPLACE_HEADERS = [
+    "Pesan Error", "Nama Produk*", "Deskripsi Produk*", "Kode Kategori*", "Berat* (Gram)", "Minimum Pemesanan*",
+    "Nomor Etalase", "Waktu Proses Preorder", "Kondisi*", "Foto Produk 1*", "Foto Produk 2", "Foto Produk 3",
+    "Foto Produk 4", "Foto Produk 5", "SKU Name", "Status*", "Jumlah Stok*", "Harga (Rp)*", "Kurir Pengiriman",
+    "Asuransi Pengiriman",
+]
+
+
+def test_indramayu_is_the_marketplaces_own_workbook():
     g = GROUPS["indramayu-srikandi-kenanga"]
-    assert (g["header_row"], g["first_data_row"]) == (2, 4)
+    assert g["sheet"] == "ISI Template Impor Produk" and (g["header_row"], g["first_data_row"]) == (2, 4)
+    wb = openpyxl.load_workbook(SAMPLES / g["file"])
+    assert wb.sheetnames[0] == g["sheet"]
+    assert {"Daftar Kategori", "Daftar Etalase", "Daftar Kurir Pengiriman"} <= set(wb.sheetnames)
     grid = read_grid(g)
-    assert "Nama Produk*" in grid[1] and grid[2][0].startswith("Wajib")
-    text = " ".join(" ".join(row) for row in grid[3:])
+    assert grid[0][0] == "Informasi Produk" and "Informasi SKU" in grid[0], "row 1: the group titles"
+    assert grid[1] == MARKETPLACE_HEADERS, "row 2: the headers, in the marketplace's order and spelling"
+    assert grid[2][1].startswith("Wajib") and all(grid[2]), "row 3: an instruction for every column"
+    col = {h: i for i, h in enumerate(MARKETPLACE_HEADERS)}
+    data = grid[3:]
+    assert all(row[col["Pesan Error"]] == "" for row in data), "empty on upload"
+    assert {row[col["Status*"]] for row in data} == {"Aktif", "Nonaktif"}
+    assert all(row[col["Kode Kategori*"]].isdigit() for row in data), "numeric category codes"
+    text = " ".join(" ".join(row) for row in data)
     for word in ("15rb", "15 ribu", "habis", "40 pcs"):
         assert word in text
+
+    # Its lists: every category code a leaf of the default tree, named by its levels.
+    kategori = [list(row) for row in wb["Daftar Kategori"].iter_rows(values_only=True)]
+    assert kategori[0] == ["Kategori Level 1", "Kategori Level 2", "Kategori Level 3", "Kode"]
+    assert sorted(row[3] for row in kategori[1:]) == sorted(LEAVES)
+    showcases = {str(row[1]) for row in wb["Daftar Etalase"].iter_rows(min_row=2, values_only=True)}
+    assert {row[col["Nomor Etalase"]] for row in data} <= showcases
+    couriers = {row[2] for row in wb["Daftar Kurir Pengiriman"].iter_rows(min_row=2, values_only=True)}
+    assert {c.strip() for row in data for c in row[col["Kurir Pengiriman"]].split(",")} <= couriers
+
+
+def test_wonosobo_keeps_photos_as_files_in_foto_beside_its_catalogue():
+    g = GROUPS["wonosobo-sekar-carica"]
+    folder = SAMPLES / g["photo_folder"]
+    assert folder == (SAMPLES / g["file"]).parent / "foto", "the default folder: found without configuration"
+    files = {f["file"]: f for f in g["photo_files"]}
+    on_disk = sorted(p.relative_to(SAMPLES).as_posix() for p in folder.iterdir())
+    assert on_disk == sorted(files)
+    assert sum((SAMPLES / f).stat().st_size for f in files) < 1_000_000, "the repository stays small"
+    for name, f in files.items():
+        data = (SAMPLES / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"]
+        with Image.open(SAMPLES / name) as im:
+            assert im.format == "JPEG" and list(im.size) == f["stored_size"]
+            exif = im.getexif()
+            assert exif.get(0x0112) == f["exif_orientation"]
+            assert bool(exif.get_ifd(0x8825)) == f["gps"]
+
+    phone = files[f"{g['photo_folder']}/IMG-20261103-WA0012.jpg"]
+    assert phone["exif_orientation"] == 6 and phone["gps"], "a rotated phone photo with GPS tags"
+    assert phone["stored_size"] == phone["upright_size"][::-1] == [1200, 900]
+    with Image.open(SAMPLES / phone["file"]) as im:
+        gps = im.getexif().get_ifd(0x8825)
+    lat, lon = (sum(float(x) / 60 ** i for i, x in enumerate(gps[k])) for k in (2, 4))
+    assert (gps[1], gps[3]) == ("S", "E") and abs(lat - 7.34) < 0.1 and abs(lon - 109.91) < 0.1, "near Wonosobo"
+    thumb = files[f"{g['photo_folder']}/IMG-20261105-WA0003.jpg"]
+    assert thumb["stored_size"] == [200, 150] and thumb["exif_orientation"] is None
+
+    # The cells name them by file name, by foto/ path, and two names in one cell.
+    grid = read_grid(g)
+    header = grid[g["header_row"] - 1]
+    photo_cols = [i for i, h in enumerate(header) if h.startswith("Foto")]
+    cells = [row[i] for row in grid[g["header_row"]:] for i in photo_cols if i < len(row)]
+    assert "manisan-carica-250.jpg" in cells and "foto/sambal-bawang-dieng.jpg" in cells
+    assert any("," in c and not c.startswith("http") for c in cells), "two file names in one cell"
+    assert any(c.startswith("https://") for c in cells), "the other rows keep their links"
+    assert all(f["rows"] for f in files.values()), "every photo file is named by a row"
 
 
 def test_sample_config_loads_and_points_at_the_samples():
@@ -128,6 +196,7 @@ def test_sample_config_loads_and_points_at_the_samples():
         assert cfg.path(g.catalogue) == (SAMPLES / GROUPS[g.id]["file"]).resolve()
         assert g.shop_id == GROUPS[g.id]["shop_id"]
     assert cfg.categories and set(cfg.categories.values()) <= LEAVES
+    assert not any(g.photos for g in cfg.groups), "Wonosobo's foto/ beside its catalogue is found by default"
 
 
 # --------------------------------------------------------------------------- expectations vs files
@@ -139,6 +208,9 @@ def test_totals_reach_sixty_rows_and_twelve_distinct_reasons():
     assert t["rejected_rows"] == sum(len(g["rejects"]) for g in GROUPS.values())
     assert len({r["reason_key"] for g in GROUPS.values() for r in g["rejects"]}) == t["distinct_reasons"]
     assert all(g["rejects"] for g in GROUPS.values()), "every group has rejected rows"
+    assert t["inactive_listings"] == sum(not li["active"] for g in GROUPS.values() for li in g["listings"]) >= 1
+    photos = {p for g in GROUPS.values() for li in g["listings"] for p in li["pictures"] if p.startswith("photo:")}
+    assert t["photos_to_upload"] == len(photos) >= 5
 
 
 @pytest.mark.parametrize("group_id", list(GROUPS))
@@ -177,6 +249,12 @@ def test_each_reason_is_what_the_value_shows():
     assert grid[dup["row"] - 1] == grid[dup["duplicate_of"] - 1]
     conflicting = [r for r in GROUPS["banyuwangi-gajah-oling"]["rejects"] if r["reason_key"] == "duplicate_conflicting"]
     assert len(conflicting) == 2 and conflicting[0]["conflicts_with"] == [conflicting[1]["row"]]
+    gid, small = by_key["photo_too_small"]
+    (photo,) = [f for f in GROUPS[gid]["photo_files"] if f["file"].endswith("/" + small["value"])]
+    assert min(photo["stored_size"]) < 300 and small["row"] in photo["rows"]
+    gid, missing = by_key["photo_not_found"]
+    folder = (SAMPLES / GROUPS[gid]["file"]).parent
+    assert not any(p.name.casefold() == missing["value"].casefold() for p in folder.rglob("*"))
 
 
 def test_listings_are_within_marketplace_rules():
@@ -184,7 +262,8 @@ def test_listings_are_within_marketplace_rules():
         for li in g["listings"]:
             assert li["category_id"] in LEAVES
             assert 100 <= li["price"] <= 100_000_000 and li["stock"] >= 0 and li["weight_g"] > 0
-            assert 1 <= len(li["pictures"]) <= 5 and all(p.startswith("https://") for p in li["pictures"])
+            files = {"photo:" + f["sha256"] for f in g["photo_files"]}
+            assert 1 <= len(li["pictures"]) <= 5 and all(p.startswith("https://") or p in files for p in li["pictures"])
             assert 1 <= len(li["name"]) <= NAME_MAX
 
 
@@ -196,8 +275,11 @@ def test_shared_shop_groups_both_sell_the_same_product_name():
 
 # --------------------------------------------------------------------------- determinism
 
-def test_generator_rebuilds_byte_identical_csvs_and_expectations(tmp_path):
+def test_generator_rebuilds_byte_identical_csvs_photos_and_expectations(tmp_path):
     load_generator().main(["--out", str(tmp_path)])
+    for g in GROUPS.values():  # the photos are drawn by the pinned Pillow: the same bytes, so the same sha256
+        for f in g["photo_files"]:
+            assert (tmp_path / f["file"]).read_bytes() == (SAMPLES / f["file"]).read_bytes(), f["file"]
     for g in GROUPS.values():
         fresh, committed = tmp_path / g["file"], SAMPLES / g["file"]
         if g["format"] == "csv":

@@ -1,9 +1,9 @@
 """The project's sandbox marketplace: a real HTTP server speaking ../shared/marketplace-api.md.
 
-State (products, orders, tokens, counters) is kept in SQLite under a data folder and survives
-restarts. Outside the contract, ``/admin`` places simulated orders, moves their status,
-injects faults and reads counters (see :mod:`connectors.sandbox.admin`; its client is
-:class:`SandboxAdmin`).
+State (products, orders, uploaded pictures, tokens, counters) is kept in SQLite under a data
+folder and survives restarts. Outside the contract, ``/admin`` places simulated orders, moves
+their status, injects faults, reads counters and hands back uploaded pictures (see
+:mod:`connectors.sandbox.admin`; its client is :class:`SandboxAdmin`).
 
 Defaults (``SandboxSettings``; used by ``lapak sandbox`` and the demo): client_id
 ``lapak-demo``, client_secret ``lapak-demo-secret``, fs_id ``15001``, shops

@@ -1,8 +1,8 @@
 """The sandbox's admin surface (outside the contract): the routes, served by the sandbox process.
 
 For demos and tests only — place simulated orders, move their status, inject faults, read
-counters, change the rate limit, list a shop's products raw. No auth; loopback callers only.
-Nothing in the marketplace connector may depend on it.
+counters, change the rate limit, list a shop's products raw, read back uploaded pictures. No
+auth; loopback callers only. Nothing in the marketplace connector may depend on it.
 
 =======  ===================================  ===============================================
 method   path                                 body / answer (``data`` of the envelope)
@@ -18,6 +18,11 @@ GET      /admin/stats                         {"paths": {path: counters}, "total
 DELETE   /admin/stats                         reset the counters
 PUT      /admin/rate-limit                    {"rate": float | null} (null = unlimited)
 GET      /admin/shops/{shop_id}/products      every column of the shop's products
+GET      /admin/pictures?shop_id=             uploaded pictures (sha256, file_path, format,
+                                              width, height, bytes, shop_id, uploaded_at,
+                                              last_uploaded_at, uploads); shop_id optional
+GET      /admin/pictures/{sha256}             the bytes kept, exactly as uploaded (not JSON:
+                                              ``image/jpeg`` or ``image/png``); 404 unknown
 =======  ===================================  ===============================================
 
 The client for these routes, :class:`~connectors.sandbox.admin_client.SandboxAdmin`, lives in
@@ -31,7 +36,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.sandbox.envelope import ApiError, envelope
@@ -171,3 +176,17 @@ async def set_rate_limit(request: Request, body: RateLimit) -> JSONResponse:
 @router.get("/shops/{shop_id}/products")
 async def raw_products(request: Request, shop_id: int) -> JSONResponse:
     return _ok(_sandbox(request).store.raw_products(shop_id))
+
+
+@router.get("/pictures")
+async def list_pictures(request: Request, shop_id: int | None = None) -> JSONResponse:
+    return _ok(_sandbox(request).store.picture_list(shop_id))
+
+
+@router.get("/pictures/{sha256}")
+async def picture(request: Request, sha256: str) -> Response:
+    found = _sandbox(request).store.picture_data(sha256)
+    if found is None:
+        raise ApiError(404, "ADMIN_PICTURE_NOT_FOUND", f"No picture kept under sha256 {sha256}")
+    data, fmt = found
+    return Response(content=data, media_type=f"image/{fmt.lower()}")

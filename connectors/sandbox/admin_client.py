@@ -99,5 +99,21 @@ class SandboxAdmin:
         """Every column of the shop's products, by product id."""
         return self._call("GET", f"/shops/{shop_id}/products")
 
+    def pictures(self, shop_id: int | None = None) -> list[dict]:
+        """Uploaded pictures, by first upload: ``sha256``, ``file_path``, ``format``, ``width``, ``height``,
+        ``bytes``, ``shop_id`` (the first uploader), ``uploaded_at``, ``last_uploaded_at``, ``uploads``."""
+        return self._call("GET", "/pictures", params={} if shop_id is None else {"shop_id": shop_id})
+
+    def picture(self, sha256: str) -> bytes:
+        """The bytes the sandbox kept for an upload, exactly as received."""
+        r = self._http.get(f"{self.url}/admin/pictures/{sha256}", timeout=self.timeout)
+        if r.status_code >= 400:
+            try:
+                message = (r.json().get("header") or {}).get("messages")
+            except ValueError:
+                message = None
+            raise SandboxAdminError(r.status_code, message or r.text[:200])
+        return r.content
+
     def close(self) -> None:
         self._http.close()

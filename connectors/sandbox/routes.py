@@ -14,6 +14,7 @@ router                 paths
                        POST /v1/products/fs/{fs_id}/active and …/inactive,
                        GET /inventory/v1/fs/{fs_id}/product/info
 ``orders_router``      GET /v2/order/list, GET /v2/fs/{fs_id}/order
+``pictures_router``    POST /v1/pictures/fs/{fs_id}/upload (in :mod:`~connectors.sandbox.pictures`)
 =====================  ===============================================================
 
 ``CONTRACT_ROUTERS`` lists them in the order the app includes them.
@@ -31,6 +32,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from connectors.sandbox.envelope import ApiError, envelope
+from connectors.sandbox.pictures import pictures_router
 from connectors.sandbox.pipeline import ERR_TOO_MANY_REQUEST, Call, sandbox_of
 from connectors.sandbox.settings import TOKEN_TTL_SECONDS
 
@@ -268,4 +270,4 @@ async def order(request: Request, fs_id: int, order_id: int) -> JSONResponse:
     return await sb.serve(request, work)
 
 
-CONTRACT_ROUTERS = (auth_router, categories_router, products_router, orders_router)
+CONTRACT_ROUTERS = (auth_router, categories_router, products_router, orders_router, pictures_router)

@@ -1,11 +1,12 @@
-"""The sandbox's state in SQLite (SQLAlchemy Core): products, orders, tokens, counters.
+"""The sandbox's state in SQLite (SQLAlchemy Core): products, orders, pictures, tokens, counters.
 
 Each public method is one transaction, so a call that is answered 500 after applying
 ("error_5xx_after") really did apply. Only hashes of access tokens are stored.
 
 :class:`Store` is one class over several modules: the schema in :mod:`~connectors.sandbox.tables`,
 products in :mod:`~connectors.sandbox.store_products`, orders in
-:mod:`~connectors.sandbox.store_orders`; tokens and counters are here. The names those modules
+:mod:`~connectors.sandbox.store_orders`, uploaded pictures in
+:mod:`~connectors.sandbox.store_pictures`; tokens and counters are here. The names those modules
 define are importable from here too.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.sandbox.store_orders import OrderError, OrderStore
+from connectors.sandbox.store_pictures import PictureStore
 from connectors.sandbox.store_products import ProductStore, product_info
 from connectors.sandbox.tables import (
     CANCEL_CODES,
@@ -35,6 +37,7 @@ from connectors.sandbox.tables import (
     metadata,
     order_items,
     orders,
+    pictures,
     products,
     tokens,
 )
@@ -54,6 +57,7 @@ __all__ = [
     "metadata",
     "order_items",
     "orders",
+    "pictures",
     "product_info",
     "products",
     "tokens",
@@ -64,7 +68,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store(ProductStore, OrderStore):
+class Store(ProductStore, OrderStore, PictureStore):
     """The sandbox state in one SQLite file under the data dir."""
 
     def __init__(self, db_path: Path) -> None:
@@ -80,7 +84,7 @@ class Store(ProductStore, OrderStore):
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        metadata.create_all(self.engine)
+        metadata.create_all(self.engine)  # creates only the missing tables: older data folders open
 
     def close(self) -> None:
         self.engine.dispose()

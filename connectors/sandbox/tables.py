@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -99,6 +100,24 @@ counters = Table(
     Column("http_429", Integer, nullable=False),
     Column("row_429", Integer, nullable=False),
     Column("faults", Integer, nullable=False),
+)
+
+# Uploaded pictures, one row per distinct content (section 5 is content-addressed). Created by
+# ``create_all`` like every table, so a data folder from before uploads existed gains it on open.
+pictures = Table(
+    "pictures", metadata,
+    Column("sha256", String, primary_key=True),
+    Column("file_path", String, nullable=False),
+    Column("format", String, nullable=False),  # "JPEG" or "PNG"
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("shop_id", Integer, nullable=False),  # the shop that first uploaded it
+    Column("uploaded_at", Float, nullable=False),  # first upload, UNIX seconds
+    Column("last_uploaded_at", Float, nullable=False),
+    Column("uploads", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_pictures_last", "last_uploaded_at"),
 )
 
 fault_counts = Table(

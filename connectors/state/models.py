@@ -169,4 +169,18 @@ class Lock(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PictureUpload(Base):
+    """A prepared photo as a channel holds it for a shop: uploaded once, by the source file's sha256
+    and the processing version (a new version is a deliberate re-upload)."""
+
+    __tablename__ = "picture_uploads"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    shop_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_path: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.order_id)

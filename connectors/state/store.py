@@ -24,6 +24,7 @@ from connectors.state.leases import Leases
 from connectors.state.listings import Listings
 from connectors.state.models import Base, Cursor, Group, Run, Snapshot, utcnow
 from connectors.state.orders import Orders
+from connectors.state.uploads import Uploads
 
 log = logging.getLogger("lapak.state")
 
@@ -48,7 +49,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-class StateStore(Listings, Orders, Leases):
+class StateStore(Listings, Orders, Leases, Uploads):
     """Typed access to the state database. Thread-safe: one instance serves a whole run."""
 
     def __init__(self, url: str, *, migrate_schema: bool = True):

@@ -2,20 +2,24 @@
 
 Starts the sandbox marketplace on a free local port, points a copy of ``samples/lapak.toml``
 at it, and runs the pipeline as Prefect flows: a full catalogue sync of the four sample
-groups, an unchanged re-sync (zero writes), a few simulated orders (one later cancelled)
-pulled back, stock corrected, order sheets written. It ends by printing what happened and
-where to look. The simulated orders come from the sandbox's admin surface, standing in for
+groups (one group's photos uploaded from its own files, one product kept inactive as its
+catalogue says), an unchanged re-sync (zero writes), a few simulated orders (one later
+cancelled) pulled back, stock corrected, order sheets written. It ends by printing what
+happened and where to look. The simulated orders come from the sandbox's admin surface, standing in for
 buyers; the pipeline itself only speaks the marketplace contract.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import tempfile
 from importlib.resources import as_file, files
 from pathlib import Path
+
+from PIL import Image
 
 from connectors.config import load_config
 from connectors.sandbox import running_sandbox
@@ -88,13 +92,30 @@ def _stock_table(market, config, orders: list[dict]) -> None:
         store.close()
 
 
-def _summary(config, cfg: Path, first: dict, orders: list[dict], cancelled: dict) -> None:
+def _carries_metadata(jpeg: bytes) -> bool:
+    with Image.open(io.BytesIO(jpeg)) as im:
+        return bool(len(im.getexif()) or "exif" in im.info)
+
+
+def _photo_line(market, uploaded: int) -> str:
+    """How many photos went up, checked on the marketplace's own copies: none may carry EXIF (GPS)."""
+    kept = market.admin.pictures()
+    dirty = sum(_carries_metadata(market.admin.picture(p["sha256"])) for p in kept)
+    checked = (f"none of the {len(kept)} on the marketplace carries EXIF or GPS" if not dirty
+               else f"{dirty} of the {len(kept)} on the marketplace STILL CARRY EXIF")
+    return f"   {uploaded} photos uploaded from the groups' own files / foto diunggah; {checked}."
+
+
+def _summary(market, config, cfg: Path, first: dict, orders: list[dict], cancelled: dict) -> None:
     out = config.output_dir
     listed = sum(r["listings"] for r in first["groups"])
     rejected = sum(r["rejected"] for r in first["groups"])
+    inactive = sum(p["status"] != "ACTIVE" for shop in market.shops for p in market.admin.products(shop))
     sold = sum(p["quantity"] * p["price"] for o in orders if o is not cancelled for p in o["products"])
     print("\nSummary / Ringkasan")
     print(f"   {listed} products listed from 4 village groups; {rejected} catalogue rows sent back to be fixed.")
+    print(f"   {inactive} of them kept inactive on the marketplace, as their catalogue says (Status Nonaktif).")
+    print(_photo_line(market, first.get("photos_uploaded", 0)))
     print(f"   {len(orders)} orders pulled ({len(orders) - 1} kept, 1 cancelled): {rupiah(sold)} of sales.")
     print(f"   Rejects reports, one per group (Indonesian + English): {out / 'rejects'}")
     print(f"   Order sheets, per group and month (open in Excel):    {out / 'orders'}")
@@ -126,7 +147,7 @@ def _run(market, cfg: Path) -> None:
     print(f"\n4. {cancelled['buyer']['name']} cancels {cancelled['invoice_ref_num']}: its units go back to stock")
     print(_indent(format_orders_summary(pull_orders(config_path=str(cfg)))))
     _stock_table(market, config, orders)
-    _summary(config, cfg, first, orders, cancelled)
+    _summary(market, config, cfg, first, orders, cancelled)
 
 
 def run_demo(keep: str | None = None) -> int:

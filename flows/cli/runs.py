@@ -31,7 +31,8 @@ def print_sync_summary(summary: dict) -> None:
             print(f"    note: {r['note']}")
     verb = "planned (dry run: nothing written)" if summary["dry_run"] else "made"
     total = summary["planned_writes"] if summary["dry_run"] else sum(summary["writes"].values())
-    print(f"{total} marketplace writes {verb}.")
+    photos = summary.get("photos_uploaded", 0)
+    print(f"{total} marketplace writes {verb}" + (f"; {photos} photos uploaded / foto diunggah." if photos else "."))
 
 
 def sync_command(args: argparse.Namespace) -> int:

@@ -67,7 +67,7 @@ WRITERS: dict[WriteKind, Writer] = {
                              lambda ch, shop, rows: ch.set_stock(shop, [SetNumber(r.sku, r.new) for r in rows]),
                              lambda c: {"stock": c.new}),
     WriteKind.DEACTIVATE: Writer(lambda lim: lim.toggle_batch, _toggle(False),
-                                 lambda t: {"status": "INACTIVE", "in_catalogue": False}),
+                                 lambda t: {"status": "INACTIVE", "in_catalogue": t.in_catalogue}),
 }
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from connectors.catalogue import RawCatalogue, read_catalogue
 from connectors.sheets import write_rejects_report
+from flows.engine.photos import resolve_photos
 from flows.engine.runtime import Runtime, open_channel
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
 from schemas.channel import Channel
@@ -128,11 +129,34 @@ def _fetch_categories(config: LapakConfig, channel: Channel | None) -> list[Cate
         own.close()
 
 
-def intake_catalogue(source: str | Path, group_id: str, categories: CategoryIndex) -> tuple[RawCatalogue, IntakeResult]:
-    """Read and normalise one catalogue file or URL. Raises CatalogueError when the file can't be used."""
+@dataclass(frozen=True)
+class PhotoPlaces:
+    """Where a catalogue's photo file names are looked for, and where prepared photos are kept."""
+
+    catalogue_dir: Path
+    photos: Path | None
+    cache_dir: Path
+
+
+def photo_places(config: LapakConfig | None, group: GroupConfig, source: str | Path, out_dir: Path) -> PhotoPlaces:
+    """The catalogue's own folder (a URL catalogue: the config's), the group's ``photos`` folder or
+    ZIP when configured, and the output folder's photo cache."""
+    base = config.base_dir if config is not None else Path(".")
+    folder = base if group.catalogue_is_url else Path(source).parent
+    photos = (config.path(group.photos) if config is not None else Path(group.photos)) if group.photos else None
+    return PhotoPlaces(folder, photos, out_dir / ".cache" / "photos")
+
+
+def intake_catalogue(source: str | Path, group_id: str, categories: CategoryIndex,
+                     photos: PhotoPlaces | None = None) -> tuple[RawCatalogue, IntakeResult]:
+    """Read and normalise one catalogue file or URL; with ``photos``, the photo files its cells name
+    are found and prepared first (without, such a cell is a reject: no file can be found). Raises
+    CatalogueError when the file can't be used."""
     raw = read_catalogue(source)
+    resolution = (resolve_photos(raw.frame, photos.catalogue_dir, photos.photos, photos.cache_dir)
+                  if photos is not None else None)
     result = normalise(raw.frame, group_id=group_id, file=raw.file, categories=categories,
-                       headers=raw.headers, units=raw.units)
+                       headers=raw.headers, units=raw.units, photos=resolution)
     if raw.recorded_on is not None:
         _check_stated_date(raw, result)
     return raw, result
@@ -215,7 +239,8 @@ def catalogue_source(config: LapakConfig, group: GroupConfig) -> str | Path:
 def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex) -> GroupCatalogue:
     """Read, normalise and report one group's catalogue (raises CatalogueError when unreadable)."""
     source = catalogue_source(rt.config, group)
-    raw, result = intake_catalogue(source, group.id, categories)
+    places = photo_places(rt.config, group, source, rt.config.output_dir)
+    raw, result = intake_catalogue(source, group.id, categories, places)
     intake = write_report(rt.config.output_dir, GroupIntake(group=group, result=result, raw=raw))
     log.info("%s: %s (rejects report: %s)", group.id, result.summary_line(), intake.report_xlsx)
     return GroupCatalogue.of(intake, saved_at(source))
@@ -237,6 +262,6 @@ def check_file(path: Path, config: LapakConfig | None, out_dir: Path | None = No
     """``lapak check``: one file validated offline as its group, its annotated copy written."""
     categories = load_categories(config, offline_ok=True)
     group = group_for_file(path, config)
-    raw, result = intake_catalogue(path, group.id, categories)
     out = out_dir or (config.output_dir if config is not None else Path("out"))
+    raw, result = intake_catalogue(path, group.id, categories, photo_places(config, group, path, out))
     return write_report(out, GroupIntake(group=group, result=result, raw=raw))

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flows.engine.intake import GroupCatalogue, recorded_at
 from flows.engine.orders import pull_orders_for_shop
+from flows.engine.photos import upload_pictures
 from flows.engine.runtime import Runtime
 from schemas.config import GroupConfig
 from schemas.dates import as_wib
@@ -67,6 +68,7 @@ class ShopWork:
     desired: list[Listing] = field(default_factory=list)
     known: list[KnownListing] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # group → what an operator should know
+    uploads: dict[str, int] = field(default_factory=dict)  # group → photos uploaded for it
 
 
 def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, save: bool) -> list[KnownListing]:
@@ -182,6 +184,7 @@ def plan_shop_work(rt: Runtime, shop_id: int, catalogues: list[GroupCatalogue], 
         stock.update({d.sku: stock_to_push(d.stock, sold.get(d.sku, 0), cfg.stock.safety_buffer)
                       for d in cat.listings})
         desired += cat.listings
+    desired, work.uploads = upload_pictures(rt, shop_id, desired, upload=not options.dry_run)
     desired = _names(rt, desired, known)
     work.plan = plan_shop(shop_id, desired, known, stock, managed_groups=set(work.groups),
                           hold_deactivation=set(work.held_groups))

@@ -66,6 +66,7 @@ class SyncReport:
         """What the run did, as plain JSON (the state store's run record, the flow's result)."""
         writes = {k.value: sum(a.applied for (_, kind), a in self.applied.items() if kind == k) for k in KINDS}
         summary = {"groups": self.group_rows(), "writes": writes, "dry_run": self.options.dry_run,
+                   "photos_uploaded": sum(n for w in self.works.values() for n in w.uploads.values()),
                    "planned_writes": sum(w.plan.writes for w in self.works.values()), "problems": self.problems,
                    "plans": {str(w.shop_id): w.plan.to_markdown() for w in self.works.values()},
                    "client": self.client}
@@ -85,7 +86,7 @@ _COLUMN_OF = {"creates": "created", "edits": "edited", "prices": "price_updates"
 def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception) -> dict:
     if isinstance(cat, Exception):
         return {"group": gid, "stock_as_of": "", "note": "", "rows_in": 0, "listings": 0, "rejected": 0,
-                **_NO_WRITES, "errors": 1, "error": reason(cat)}
+                **_NO_WRITES, "photos_uploaded": 0, "errors": 1, "error": reason(cat)}
     work = next((w for w in report.works.values() if gid in w.groups), None)
     counts = dict(_NO_WRITES)  # in this order: the columns operators read
     if work:
@@ -99,7 +100,7 @@ def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception) ->
         errors.insert(0, f"shop {cat.group.shop_id}: {report.shop_errors[cat.group.shop_id]}")
     return {"group": gid, "stock_as_of": as_wib(snap.recorded_at) if snap else "",
             "note": work.notes.get(gid, "") if work else "", "rows_in": cat.rows_in, "listings": len(cat.listings),
-            "rejected": cat.rejected, **counts,
+            "rejected": cat.rejected, **counts, "photos_uploaded": work.uploads.get(gid, 0) if work else 0,
             "errors": len(failed) + (cat.group.shop_id in report.shop_errors), "error": "; ".join(errors)}
 
 

@@ -6,20 +6,27 @@ Writes, under ``DIR`` (default: this folder):
 - ``catalogues/<regency>/<file>``: four village groups' catalogues in the formats real groups
   send (see ../shared/catalogue-formats.md): an Excel workbook with a notes sheet and a merged
   title, an Excel-Indonesian ``;`` CSV in cp1252, a Google-Sheets ``,`` CSV with BOM, and the
-  marketplace's bulk-upload sheet;
+  marketplace's own bulk-upload workbook ("Tambah Produk Sekaligus": product sheet, example
+  sheet, list sheets);
+- ``catalogues/wonosobo/foto/``: the Wonosobo group's photos as files beside its catalogue (found
+  there by default, no configuration): drawn JPEGs, among them a phone photo stored sideways with
+  EXIF orientation 6 and GPS tags, and a WhatsApp thumbnail too small to use;
 - ``expected_rejects.json``: per group, every row that must be rejected (sheet, row as Excel
   shows it, column as written, value as written, reason) and every row that must become a
-  listing with the values it must parse to;
+  listing with the values it must parse to (a prepared photo as ``photo:<sha256 of its file>``);
 - ``EXPECTED.md``: the same for people.
 
-Everything is fixed text: running it twice gives byte-identical files (the XLSX zips get fixed
-timestamps too), so the committed samples can be checked against this script.
+Everything is fixed: running it twice gives byte-identical files (the XLSX zips get fixed
+timestamps too; the photos are drawn, with fixed EXIF and no timestamps of their own, by the
+pinned Pillow), so the committed samples can be checked against this script.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import hashlib
 import io
 import json
 import re
@@ -31,6 +38,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 HERE = Path(__file__).resolve().parent
 FIXED_DATE = datetime(2026, 11, 20, 8, 0, 0)
@@ -65,7 +73,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "category_not_leaf": ("kategori induk, pilih subkategori",
                           "parent category, not a leaf category"),
     "photo_missing": ("tidak ada foto", "no photo"),
-    "photo_not_url": ("foto bukan tautan (URL)", "photo is not a URL"),
+    "photo_not_found": ("berkas foto tidak ditemukan", "photo file not found"),
+    "photo_too_small": ("foto terlalu kecil", "photo too small"),
     "photo_not_https": ("tautan foto bukan https", "photo URL is not https"),
     "weight_unreadable": ("berat tidak terbaca", "weight unreadable"),
     "weight_missing": ("berat kosong", "weight missing"),
@@ -105,6 +114,8 @@ class Group:
     delimiter: str = ""
     title_rows: list[str] = field(default_factory=list)  # CSV lines above the header (padded)
     notes: list[str] = field(default_factory=list)  # what EXPECTED.md says about tricky cells
+    photo_dir: str = ""           # the photos folder beside the catalogue, relative to the samples folder
+    photos: list[SamplePhoto] = field(default_factory=list)
 
 
 def slug(text: str) -> str:
@@ -118,15 +129,131 @@ def photos(regency: str, name: str, n: int) -> list[str]:
     return [f"{base}.jpg"] + [f"{base}-{i}.jpg" for i in range(2, n + 1)]
 
 
-def leaf_id(text: str) -> int:
-    """The leaf a category text means: a leaf name in any case, or an alias."""
+def leaf_id(text: str | int) -> int:
+    """The leaf a category text means: a leaf's code (the marketplace workbook's), a leaf name in any
+    case, or an alias."""
     from schemas.categories import DEFAULT_CATEGORIES
 
-    key = " ".join(text.split()).casefold()
+    if str(text).strip().isdigit():
+        (leaf,) = [c.id for c in DEFAULT_CATEGORIES if c.is_leaf and c.id == int(text)]
+        return leaf
+    key = " ".join(str(text).split()).casefold()
     for c in DEFAULT_CATEGORIES:
         if c.is_leaf and c.name.casefold() == key:
             return c.id
     return CATEGORY_ALIASES[key]
+
+
+# --------------------------------------------------------------------------- photos as files
+
+@dataclass(frozen=True)
+class SamplePhoto:
+    """A photo a group keeps as a file: drawn here (a product on a table), so it is small and the
+    same on every run. ``size`` is as shown, upright; ``orientation`` 6 stores it sideways (as a
+    phone does) with the EXIF tag telling viewers to turn it; ``gps`` adds the phone's EXIF,
+    position of the maker's home included."""
+
+    file: str                           # the file's name in the photos folder
+    label: str                          # written on the product's label
+    colours: tuple[str, str, str]       # background top, background bottom, product
+    size: tuple[int, int] = (1200, 900)
+    orientation: int = 1
+    gps: bool = False
+    what: str = ""                      # for EXPECTED.md
+
+    def jpeg(self) -> bytes:
+        return _photo_bytes(self)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.jpeg()).hexdigest()
+
+    @property
+    def stored_size(self) -> tuple[int, int]:
+        w, h = self.size
+        return (h, w) if self.orientation in (5, 6, 7, 8) else (w, h)
+
+
+# A made-up position in Desa Kalibeber, Mojotengah, Wonosobo (about 7.34° S, 109.91° E): the maker's
+# home, where the phone photo was taken.
+GPS_NEAR_KALIBEBER = {
+    0: b"\x02\x03\x00\x00",                       # GPSVersionID 2.3
+    1: "S", 2: (7.0, 20.0, 23.76),                  # latitude 7° 20' 23.76" S
+    3: "E", 4: (109.0, 54.0, 41.52),                # longitude 109° 54' 41.52" E
+    5: 0, 6: 742.0,                                 # 742 m above sea level
+    29: "2026:11:03",                               # GPSDateStamp
+}
+
+
+def _phone_exif(photo: SamplePhoto) -> bytes:
+    """What a phone camera writes: make, model, time taken, orientation and (``gps``) where."""
+    exif = Image.Exif()
+    exif[0x0112] = photo.orientation
+    if photo.gps:
+        exif[0x010F] = "Xiaomi"
+        exif[0x0110] = "Redmi Note 12"
+        exif[0x0131] = "MIUI Camera"
+        exif[0x0132] = "2026:11:03 09:15:22"
+        exif.get_ifd(0x8769).update({0x9003: "2026:11:03 09:15:22", 0x9004: "2026:11:03 09:15:22"})
+        exif.get_ifd(0x8825).update(GPS_NEAR_KALIBEBER)
+    return exif.tobytes()
+
+
+def _drawing(photo: SamplePhoto) -> Image.Image:
+    """The photo upright: a gradient wall, a wooden table, the product (a jar with a label), fruit."""
+    w, h = photo.size
+    top, bottom, product = photo.colours
+    im = ImageOps.colorize(Image.linear_gradient("L").resize((w, h)), black=top, white=bottom)
+    d = ImageDraw.Draw(im)
+    table = int(h * 0.72)
+    d.rectangle((0, table, w, h), fill="#8b5a2b")
+    for i in range(1, 6):  # planks
+        d.line((0, table + i * (h - table) // 6, w, table + i * (h - table) // 6), fill="#6e4420", width=3)
+    jw, jh = int(min(w, h) * 0.42), int(min(w, h) * 0.55)
+    x0, y0 = (w - jw) // 2, table - jh + int(h * 0.04)
+    d.rounded_rectangle((x0, y0, x0 + jw, y0 + jh), radius=jw // 8, fill=product, outline="#3a2a1a", width=4)
+    d.rectangle((x0 + jw // 8, y0 - jh // 10, x0 + jw * 7 // 8, y0 + jh // 20), fill="#c0392b")  # lid
+    d.rectangle((x0 + jw // 10, y0 + jh // 3, x0 + jw * 9 // 10, y0 + jh * 2 // 3), fill="#fdf6e3")  # label
+    font = ImageFont.load_default(size=max(12, jw // 9))
+    for n, line in enumerate(photo.label.split("\n")):
+        d.text((w // 2, y0 + jh // 2 + (n - 0.5) * jw // 10), line, fill="#3a2a1a", font=font, anchor="mm")
+    r = min(w, h) // 12
+    for cx in (x0 - 2 * r, x0 + jw + 2 * r, min(w - r, x0 + jw + 4 * r)):  # carica fruit beside the jar
+        d.ellipse((cx - r, table - r // 2 - r, cx + r, table - r // 2 + r), fill="#f5b041", outline="#b9770e", width=3)
+    return im
+
+
+@functools.cache
+def _photo_bytes(photo: SamplePhoto) -> bytes:
+    im = _drawing(photo)
+    if photo.orientation == 6:  # stored sideways: turned a quarter to the left, the tag turns it back
+        im = im.transpose(Image.Transpose.ROTATE_90)
+    assert im.size == photo.stored_size
+    buf = io.BytesIO()
+    extra = {"exif": _phone_exif(photo)} if photo.orientation != 1 or photo.gps else {}
+    im.save(buf, "JPEG", quality=80, **extra)
+    return buf.getvalue()
+
+
+def write_photos(g: Group, out: Path) -> None:
+    folder = out / g.photo_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for photo in g.photos:
+        (folder / photo.file).write_bytes(photo.jpeg())
+
+
+def _photo_entries(cell: Any) -> list[str]:
+    """A photo cell's entries, as the intake splits them (``,`` ``;`` line breaks)."""
+    return [e.strip() for e in re.split(r"[,;\r\n]+", str(cell or "")) if e.strip()]
+
+
+def picture_of(g: Group, entry: str) -> str:
+    """What an entry must become: a link as it is, a photo file as ``photo:<sha256 of the file>``."""
+    if entry.startswith("https://"):
+        return entry
+    name = entry.replace("\\", "/").rsplit("/", 1)[-1].casefold()
+    (photo,) = [p for p in g.photos if p.file.casefold() == name]
+    return "photo:" + photo.sha256
 
 
 # --------------------------------------------------------------------------- Wonosobo (XLSX)
@@ -135,9 +262,29 @@ W_HEADERS = ["No", "Nama Produk", "Kategori", "Harga (Rp)", "Stok", "Berat (gr)"
              "Foto 1", "Foto 2", "Foto 3", "P-IRT"]
 
 
+W_PHOTOS = [
+    SamplePhoto("manisan-carica-250.jpg", "MANISAN\nCARICA", ("#d6eaf8", "#fdfefe", "#f9e79f"),
+                what="a file name alone, found in `foto/`"),
+    SamplePhoto("manisan-carica-250-toples.jpg", "CARICA\n250 gr", ("#e8f8f5", "#fef9e7", "#f8c471"),
+                size=(900, 1200), what="a `foto/…` path, found beside the catalogue"),
+    SamplePhoto("gift-box-carica.jpg", "GIFT BOX\nisi 6", ("#fadbd8", "#fdedec", "#f5cba7"),
+                what="one of two names in one cell"),
+    SamplePhoto("gift-box-carica-isi.jpg", "6 cup\nCARICA", ("#f4ecf7", "#fdfefe", "#f7dc6f"),
+                what="the second name in that cell"),
+    SamplePhoto("IMG-20261103-WA0012.jpg", "KERIPIK\nJAMUR", ("#d5f5e3", "#fbfcfc", "#e59866"),
+                size=(900, 1200), orientation=6, gps=True,
+                what="a phone photo: stored sideways (1200×900) with EXIF orientation 6, and the phone's EXIF "
+                     "with GPS coordinates; uploaded upright (900×1200) with no EXIF at all"),
+    SamplePhoto("sambal-bawang-dieng.jpg", "SAMBAL\nBAWANG", ("#fdebd0", "#fef5e7", "#cb4335"),
+                what="a `foto/…` path"),
+    SamplePhoto("IMG-20261105-WA0003.jpg", "SELAI", ("#ebf5fb", "#ffffff", "#f0b27a"), size=(200, 150),
+                what="a WhatsApp thumbnail, 200×150: its row is rejected, the photo is too small"),
+]
+
+
 def _w(no, name, cat, price, stock, weight, desc, n_photos, pirt, *, want=None, reject=None,
-       photo_name=None) -> Row:
-    urls = photos("wonosobo", photo_name or name or f"produk-{no}", n_photos)
+       photo_name=None, files=None) -> Row:
+    urls = list(files) if files is not None else photos("wonosobo", photo_name or name or f"produk-{no}", n_photos)
     urls += [None] * (3 - len(urls))
     cells = dict(zip(W_HEADERS, [no, name, cat, price, stock, weight, desc, *urls, pirt]))
     return Row(cells, want, reject)
@@ -148,16 +295,18 @@ def wonosobo() -> Group:
     rows: list[Row | None] = [
         _w(1, "Manisan Carica 250 gr", "Manisan", 25000, 40, 250,
            "Manisan buah carica khas Dieng dalam sirup, 250 gr. Tanpa pengawet.", 2, pirt(123),
+           files=["manisan-carica-250.jpg", "foto/manisan-carica-250-toples.jpg"],
            want=dict(price=25000, stock=40, weight_g=250)),
         _w(2, "Manisan Carica 500 gr ", "manisan", "45000", "25", "500",
            "Manisan carica kemasan toples 500 gr, cocok untuk oleh-oleh.", 2, pirt(124),
            want=dict(price=45000, stock=25, weight_g=500)),
         _w(3, "Manisan Carica Gift Box isi 6", "Manisan", "Rp 90.000", 12, "1,5 kg",
            "Kotak hadiah isi 6 cup manisan carica 🍑 — pas untuk hantaran.", 3, pirt(125),
+           files=["gift-box-carica.jpg, gift-box-carica-isi.jpg", f"{IMG}/wonosobo/manisan-carica-gift-box-isi-6.jpg"],
            want=dict(price=90000, stock=12, weight_g=1500)),
         _w(4, "KERIPIK JAMUR TIRAM", "Kripik", 15000, "30 ", 200,
            "Keripik jamur tiram renyah, gurih. Jamur dari kebun anggota KWT.", 1, pirt(126),
-           want=dict(price=15000, stock=30, weight_g=200)),
+           files=["IMG-20261103-WA0012.jpg"], want=dict(price=15000, stock=30, weight_g=200)),
         _w(5, "Keripik Kentang Dieng Balado", "keripik", 18500.0, 50, "150 gr",
            "Kentang Dieng diiris tipis, bumbu balado pedas manis.", 2, pirt(127),
            want=dict(price=18500, stock=50, weight_g=150)),
@@ -197,12 +346,16 @@ def wonosobo() -> Group:
            want=dict(price=125000, stock=8, weight_g=500)),
         _w(17, "Sambal Bawang Dieng", "Sambal", 22000, 24, 180,
            "Sambal bawang dengan cabai Dieng, botol 180 gr.", 1, pirt(139),
-           want=dict(price=22000, stock=24, weight_g=180)),
+           files=["foto/sambal-bawang-dieng.jpg"], want=dict(price=22000, stock=24, weight_g=180)),
+        _w(18, "Selai Carica 200 gr", "Manisan", 24000, 15, 200,
+           "Selai carica untuk roti, toples kaca 200 gr.", 1, pirt(140),
+           files=["IMG-20261105-WA0003.jpg"], reject=("Foto 1", "photo_too_small")),
     ]
     return Group(
         group_id="wonosobo-sekar-carica", name="KWT Sekar Carica", village="Desa Kalibeber",
         regency="Wonosobo", shop_id=479573, file="catalogues/wonosobo/sekar-carica.xlsx",
         fmt="xlsx", sheet="Produk", headers=W_HEADERS, header_row=4, rows=rows,
+        photo_dir="catalogues/wonosobo/foto", photos=W_PHOTOS,
         notes=[
             "The notes sheet `Catatan` comes first; the products are on `Produk`.",
             "Rows 1–2 are a merged title and subtitle, row 3 is blank, the header is row 4.",
@@ -211,6 +364,15 @@ def wonosobo() -> Group:
             "`Berat (gr)`: bare numbers are grams; \"1,5 kg\", \"0,5 kg\" and \"150 gr\" carry their own unit.",
             "`Kripik` and `Kopi` reach their leaves through `[categories]` aliases.",
             "Names/stock with trailing spaces (\"Manisan Carica 500 gr \", \"30 \") are valid.",
+            "Some photos are files in `foto/` beside the catalogue (found there without any configuration), "
+            "named by file name (`manisan-carica-250.jpg`), by path (`foto/sambal-bawang-dieng.jpg`), and two "
+            "in one cell (`gift-box-carica.jpg, gift-box-carica-isi.jpg`, then a link in `Foto 2`); the other "
+            "rows keep their https links. Each file becomes a prepared photo (`photo:<sha256>` at the intake; "
+            "the sync uploads it once and lists the marketplace's picture).",
+            "`IMG-20261103-WA0012.jpg` (row 8) is a phone photo stored sideways with EXIF orientation 6 and "
+            "GPS coordinates of the maker's home: it is uploaded upright, without EXIF, so without GPS.",
+            "`IMG-20261105-WA0003.jpg` (row 23) is a 200×150 WhatsApp thumbnail: the row is rejected, the "
+            "photo is too small.",
         ],
     )
 
@@ -380,7 +542,7 @@ def jember() -> Group:
            reject=("Stok", "stock_negative")),
         _j(8, "Tas Selempang Pandan Warna Alam", "Tas", "Rp 110.000", 12, "0,35",
            "Tas selempang, tali kulit sintetis.", 1, "TAS-002",
-           urls=["IMG_20261102_0915.jpg"], reject=("Foto 1", "photo_not_url")),
+           urls=["IMG_20261102_0915.jpg"], reject=("Foto 1", "photo_not_found")),
         _j(9, "Bakul Nasi Bambu", "Peralatan Dapur", "Rp 40.000", 18, "0,3",
            "Bakul nasi anyaman bambu, diameter 25 cm.", 1, "BKL-001",
            want=dict(price=40000, stock=18, weight_g=300)),
@@ -418,97 +580,138 @@ def jember() -> Group:
             "`Berat (kg)`: bare numbers are kilograms with a decimal comma (\"0,4\" = 400 g, \"1\" = 1000 g).",
             "`anyaman pandan` and `Anyaman Bambu` reach leaf 301 through aliases.",
             "`Kopi Bubuk Robusta 200 gr` (row 11) shares its name with the Banyuwangi group on the same shop.",
+            "Row 9's `Foto 1` names a phone photo file (`IMG_20261102_0915.jpg`) that was not sent with the "
+            "catalogue (no photos folder or ZIP beside it): rejected, the file is not found.",
         ],
     )
 
 
-# --------------------------------------------------------------------------- Indramayu (bulk upload XLSX)
+# --------------------------------------------------------------------------- Indramayu (the marketplace's workbook)
 
-I_HEADERS = ["Nama Produk*", "Deskripsi Produk", "Kategori*", "Berat (gram)*", "Minimum Pemesanan*",
-             "Kondisi*", "Gambar 1*", "Gambar 2", "Gambar 3", "Gambar 4", "Gambar 5", "SKU",
-             "Stok*", "Harga (Rp)*"]
-I_INSTRUCTIONS = [
-    "Wajib. Maks. 70 karakter, tidak boleh sama dengan produk lain.",
-    "Opsional. Maks. 2000 karakter.",
-    "Wajib. Pilih dari daftar kategori.",
-    "Wajib. Angka saja, dalam gram.",
-    "Wajib. Minimal 1.",
-    "Wajib. Baru atau Bekas.",
-    "Wajib. URL gambar (https://…).",
-    "Opsional.", "Opsional.", "Opsional.", "Opsional.",
-    "Opsional. Maks. 50 karakter.",
-    "Wajib. 0 – 999.999.",
-    "Wajib. 100 – 100.000.000.",
+I_SHEET = "ISI Template Impor Produk"
+# The product sheet's headers, in the marketplace's order; row 3 holds its instruction for each.
+I_COLUMNS: list[tuple[str, str]] = [
+    ("Pesan Error", "Abaikan kolom ini. Jika upload gagal, pesan kesalahan akan muncul di sini."),
+    ("Nama Produk*", "Wajib. Masukkan nama produk, maks. 70 karakter. Nama tidak bisa diubah setelah produk terjual."),
+    ("Deskripsi Produk*", "Wajib. Masukkan deskripsi produk yang jelas, maks. 2000 karakter."),
+    ("Kode Kategori*", "Wajib. Pilih kode kategori dari sheet Daftar Kategori (kategori paling akhir)."),
+    ("Berat* (Gram)", "Wajib. Masukkan berat dalam gram, angka saja (1 – 500.000)."),
+    ("Minimum Pemesanan*", "Wajib. Tentukan jumlah minimum pemesanan (1 – 9.999); jika kosong otomatis 1."),
+    ("Nomor Etalase", "Opsional. Masukkan kode etalase dari sheet Daftar Etalase, pisahkan dengan koma."),
+    ("Waktu Proses Preorder", "Opsional. Isi jumlah hari proses preorder (1 – 30); kosongkan jika tidak preorder."),
+    ("Kondisi*", "Wajib. Pilih Baru atau Bekas; jika kosong otomatis Baru."),
+    ("Foto Produk 1*", "Wajib. Masukkan link foto produk (unggah dulu ke situs penyimpan gambar), minimal "
+                       "300 x 300 piksel."),
+    *((f"Foto Produk {i}", "Opsional. Masukkan link foto produk tambahan.") for i in range(2, 6)),
+    ("SKU Name", "Opsional. Masukkan SKU, maks. 50 karakter."),
+    ("Status*", "Wajib. Pilih Aktif atau Nonaktif; jika kosong otomatis Aktif."),
+    ("Jumlah Stok*", "Wajib. Isi jumlah stok dengan angka, tanpa titik atau koma (0 – 999.999)."),
+    ("Harga (Rp)*", "Wajib. Masukkan harga dalam rupiah, angka saja tanpa titik (100 – 100.000.000)."),
+    ("Kurir Pengiriman", "Opsional. Masukkan kode kurir dari sheet Daftar Kurir Pengiriman, pisahkan dengan koma."),
+    ("Asuransi Pengiriman", "Opsional. Pilih Wajib atau Opsional."),
 ]
+I_HEADERS = [h for h, _ in I_COLUMNS]
+I_GROUP_TITLES = (("Informasi Produk", "A", "N"), ("Informasi SKU", "O", "T"))
+I_SHOWCASES = [("Masker Kain", 31001), ("APD & Masker Medis", 31002), ("Oleh-oleh Khas Indramayu", 31003),
+               ("Bumbu & Sambal", 31004)]
+I_COURIERS = [("JNE", "Reguler", "jne"), ("J&T Express", "EZ", "jnt"), ("SiCepat", "Reguler", "sicepat"),
+              ("Pos Indonesia", "Pos Kilat Khusus", "pos"), ("GoSend", "Instant", "gosend")]
+# The example sheet spells some headers differently (catalogue-formats.md) and is never read.
+I_EXAMPLE_SHEET = "Contoh Pengisian"
+I_EXAMPLE_HEADERS = ["Error Message", "Nama Produk*", "Deskripsi Produk", "Kategori Kode*", "Berat* (Gram)",
+                     "Minimum Pemesanan *", "Nomor Etalase", "Waktu Proses Preorder", "Kondisi*",
+                     *(f"Gambar {i}" + ("*" if i == 1 else "") for i in range(1, 6)),
+                     *(f"URL Video Produk {i}" for i in range(1, 4)), "SKU Name", "Status*", "Jumlah Stok*",
+                     "Harga (Rp)*", "Asuransi Pengiriman"]
+I_EXAMPLE = {"Nama Produk*": "Keripik Singkong Balado 250 gr",
+             "Deskripsi Produk": "Contoh: keripik singkong pedas manis, kemasan 250 gr.", "Kategori Kode*": 101,
+             "Berat* (Gram)": 250, "Minimum Pemesanan *": 1, "Kondisi*": "Baru",
+             "Gambar 1*": f"{IMG}/contoh/keripik-singkong-balado.jpg", "SKU Name": "KRP-SKG-250",
+             "Status*": "Aktif", "Jumlah Stok*": 100, "Harga (Rp)*": 15000, "Asuransi Pengiriman": "Opsional"}
 
 
-def _i(name, desc, cat, weight, min_order, n_photos, sku, stock, price, *, want=None,
-       reject=None) -> Row:
+def _i(name, desc, code, weight, min_order, n_photos, sku, stock, price, *, showcase, preorder=None,
+       status="Aktif", want=None, reject=None) -> Row:
     urls = photos("indramayu", name, n_photos) + [None] * (5 - n_photos)
-    cells = dict(zip(I_HEADERS, [name, desc, cat, weight, min_order, "Baru", *urls, sku, stock, price]))
+    cells = dict(zip(I_HEADERS, [None, name, desc, code, weight, min_order, showcase, preorder, "Baru", *urls,
+                                 sku, status, stock, price, "jne, jnt, sicepat", "Opsional"]))
     return Row(cells, want, reject)
 
 
 def indramayu() -> Group:
     mask = "Masker kain 3 lapis (katun + katun + kain saring), motif batik Paoman. Bisa dicuci."
+    food, spice = "31003", "31004"
     rows: list[Row | None] = [
-        _i("Masker Kain 3 Lapis Batik Paoman", mask, "Masker kain", 30, 1, 2, "MSK-PAO-01",
-           "40 pcs", "15rb", want=dict(price=15000, stock=40, weight_g=30)),
-        _i("Masker Kain 3 Lapis Polos Hitam", "Masker kain 3 lapis warna hitam, tali telinga elastis.",
-           "Masker Kain", 30, 1, 1, "MSK-HTM-01", "habis", "15 ribu",
-           want=dict(price=15000, stock=0, weight_g=30)),
-        _i("Masker Anak Motif Kartun", "Masker kain anak usia 3–8 tahun, 2 lapis.", "Masker Kain",
-           25, 1, 2, "MSK-ANK-01", "25 pcs", "12rb", want=dict(price=12000, stock=25, weight_g=25)),
-        _i("Masker Kain Batik Paoman isi 5", mask + " Isi 5 motif berbeda.", "Masker Kain", 120, 1,
-           3, "MSK-PAO-05", 30, "Rp 60.000", want=dict(price=60000, stock=30, weight_g=120)),
-        _i("Masker Medis 3 Ply isi 50", "Masker medis earloop 3 ply, 1 kotak isi 50.", "Masker Medis",
-           250, 1, 1, "MSK-MED-50", "banyak", "35rb", reject=("Stok*", "stock_not_a_number")),
+        _i("Masker Kain 3 Lapis Batik Paoman", mask, 401, 30, 1, 2, "MSK-PAO-01", "40 pcs", "15rb",
+           showcase="31001", want=dict(price=15000, stock=40, weight_g=30)),
+        _i("Masker Kain 3 Lapis Polos Hitam", "Masker kain 3 lapis warna hitam, tali telinga elastis.", 401, 30, 1,
+           1, "MSK-HTM-01", "habis", "15 ribu", showcase="31001", want=dict(price=15000, stock=0, weight_g=30)),
+        _i("Masker Anak Motif Kartun", "Masker kain anak usia 3–8 tahun, 2 lapis.", "401", 25, 1, 2, "MSK-ANK-01",
+           "25 pcs", "12rb", showcase="31001", want=dict(price=12000, stock=25, weight_g=25)),
+        _i("Masker Kain Batik Paoman isi 5", mask + " Isi 5 motif berbeda.", 401, 120, 1, 3, "MSK-PAO-05", 30,
+           "Rp 60.000", showcase="31001", preorder=3, want=dict(price=60000, stock=30, weight_g=120)),
+        _i("Masker Medis 3 Ply isi 50", "Masker medis earloop 3 ply, 1 kotak isi 50.", 402, 250, 1, 1,
+           "MSK-MED-50", "banyak", "35rb", showcase="31002", reject=("Jumlah Stok*", "stock_not_a_number")),
         _i("Manisan Mangga Gedong Gincu 250 gr",
-           "Manisan mangga gedong gincu khas Indramayu. P-IRT No. 2063212010321-28", "Manisan", 250, 1,
-           2, "MNS-MGG-250", 20, "28rb", want=dict(price=28000, stock=20, weight_g=250)),
+           "Manisan mangga gedong gincu khas Indramayu. P-IRT No. 2063212010321-28", 102, 250, 1, 2, "MNS-MGG-250",
+           20, "28rb", showcase=food, want=dict(price=28000, stock=20, weight_g=250)),
         _i("Dodol Mangga Indramayu 500 gr",
-           "Dodol mangga legit, dibungkus satuan. P-IRT No. 2063212010322-28", "Makanan Ringan", 500,
-           1, 1, "DDL-MGG-500", 15, "Rp 32.000", want=dict(price=32000, stock=15, weight_g=500)),
+           "Dodol mangga legit, dibungkus satuan. P-IRT No. 2063212010322-28", 107, 500, 1, 1, "DDL-MGG-500", 15,
+           "Rp 32.000", showcase=food, want=dict(price=32000, stock=15, weight_g=500)),
         _i("Kerupuk Udang Indramayu 250 gr",
-           "Kerupuk udang mentah, tinggal goreng. P-IRT No. 2063212010323-28", "Kerupuk", 250, 2, 1,
-           "KRP-UDG-250", 50, "20 ribu", want=dict(price=20000, stock=50, weight_g=250, min_order=2)),
+           "Kerupuk udang mentah, tinggal goreng. P-IRT No. 2063212010323-28", 107, 250, 2, 1, "KRP-UDG-250", 50,
+           "20 ribu", showcase=food, want=dict(price=20000, stock=50, weight_g=250, min_order=2)),
         _i("Sambal Cumi Asin Pedas",
-           "Sambal cumi asin, botol 200 gr. P-IRT No. 2103212010324-27", "Sambal", 200, 1, 1,
-           "SMB-CUM-200", 24, "27.500", want=dict(price=27500, stock=24, weight_g=200)),
+           "Sambal cumi asin, botol 200 gr. P-IRT No. 2103212010324-27", 104, 200, 1, 1, "SMB-CUM-200", 24,
+           "27.500", showcase=spice, want=dict(price=27500, stock=24, weight_g=200)),
         _i("Terasi Udang Rebon 250 gr",
-           "Terasi rebon asli Indramayu. P-IRT No. 2083212010325-28", "Terasi", 250, 1, 1,
-           "TRS-RBN-250", 30, "18rb", want=dict(price=18000, stock=30, weight_g=250)),
+           "Terasi rebon asli Indramayu. P-IRT No. 2083212010325-28", 108, 250, 1, 1, "TRS-RBN-250", 30, "18rb",
+           showcase=spice, want=dict(price=18000, stock=30, weight_g=250)),
         _i("Kue Kering Semprit Mangga",
-           "Semprit rasa mangga, toples. P-IRT No. 2063212010326-28", "Kue Kering", None, 1, 1,
-           "KUE-SMP-01", 12, "45rb", reject=("Berat (gram)*", "weight_missing")),
-        _i("Masker Kain 3 Lapis Batik Paoman", mask, "Masker kain", 30, 1, 2, "MSK-PAO-01",
-           "40 pcs", "15rb", reject=("Nama Produk*", "duplicate_identical")),
+           "Semprit rasa mangga, toples. P-IRT No. 2063212010326-28", 103, None, 1, 1, "KUE-SMP-01", 12, "45rb",
+           showcase=food, reject=("Berat* (Gram)", "weight_missing")),
+        _i("Masker Kain 3 Lapis Batik Paoman", mask, 401, 30, 1, 2, "MSK-PAO-01", "40 pcs", "15rb",
+           showcase="31001", reject=("Nama Produk*", "duplicate_identical")),
         _i("Keripik Pisang Tanduk Manis",
-           "Keripik pisang tanduk, manis gurih. P-IRT No. 2063212010327-28", "Keripik", 200, 1, 1,
-           "KRP-PSG-200", 35, "Rp 16.000", want=dict(price=16000, stock=35, weight_g=200)),
+           "Keripik pisang tanduk, manis gurih. P-IRT No. 2063212010327-28", 101, 200, 1, 1, "KRP-PSG-200", 35,
+           "Rp 16.000", showcase=food, want=dict(price=16000, stock=35, weight_g=200)),
         _i("Kerupuk Ikan Tenggiri 250 gr",
-           "Kerupuk ikan tenggiri mentah. P-IRT No. 2063212010328-28", "Kerupuk", 250, 1, 1,
-           "KRP-TGR-250", "40 pcs", "22rb", want=dict(price=22000, stock=40, weight_g=250)),
-        _i("Baju Hazmat Kain Parasut", "Baju pelindung (APD) kain parasut, bisa dicuci, all size.",
-           "APD", 350, 1, 2, "APD-HZM-01", 10, "Rp 85.000", want=dict(price=85000, stock=10, weight_g=350)),
+           "Kerupuk ikan tenggiri mentah. P-IRT No. 2063212010328-28", 107, 250, 1, 1, "KRP-TGR-250", "40 pcs",
+           "22rb", showcase=food, want=dict(price=22000, stock=40, weight_g=250)),
+        _i("Baju Hazmat Kain Parasut", "Baju pelindung (APD) kain parasut, bisa dicuci, all size.", 403, 350, 1,
+           2, "APD-HZM-01", 10, "Rp 85.000", showcase="31002", preorder=7, status="Nonaktif",
+           want=dict(price=85000, stock=10, weight_g=350, active=False)),
+        _i("Abon Ikan Tongkol Pedas 100 gr",
+           "Abon tongkol pedas, kemasan standing pouch. P-IRT No. 2063212010329-28", 1759, 100, 1, 1,
+           "ABN-TKL-100", 20, "25000", showcase=food, reject=("Kode Kategori*", "category_unknown")),
     ]
     return Group(
         group_id="indramayu-srikandi-kenanga", name="KUB Srikandi Kenanga", village="Desa Kenanga",
         regency="Indramayu", shop_id=479575, file="catalogues/indramayu/srikandi-kenanga.xlsx",
-        fmt="xlsx", sheet="Upload Produk", headers=I_HEADERS, header_row=2, first_data_row=4,
+        fmt="xlsx", sheet=I_SHEET, headers=I_HEADERS, header_row=2, first_data_row=4,
         rows=rows,
         notes=[
-            "The marketplace's bulk-upload layout: row 1 a note, header on row 2 (required columns "
-            "end in `*`), per-column instructions on row 3 (not a data row), data from row 4.",
-            "Prices \"15rb\", \"15 ribu\", \"27.500\", \"Rp 60.000\"; stock \"40 pcs\", \"habis\" (= 0), numbers.",
-            "P-IRT numbers sit inside the description (the layout has no P-IRT column).",
-            "`Kerupuk`, `Terasi` and `APD` reach their leaves through aliases; "
-            "`Masker kain` is a leaf in another case.",
+            "The marketplace's own bulk-upload workbook (\"Tambah Produk Sekaligus\"), filled by the group: the "
+            f"product sheet `{I_SHEET}` has group titles on row 1 (\"Informasi Produk\", \"Informasi SKU\"), the "
+            "headers on row 2 (required ones end in `*`), the marketplace's instruction for each column on row 3 "
+            "(not a data row), data from row 4.",
+            f"The other sheets are not products and are never read: `{I_EXAMPLE_SHEET}` (the marketplace's "
+            "example, headers spelt `Error Message`, `Kategori Kode*`, `Gambar 1*`…), `Daftar Kategori` (three "
+            "levels and a `Kode`; the sandbox's tree has two, so level 3 is empty), `Daftar Etalase`, "
+            "`Daftar Kurir Pengiriman`.",
+            "`Kode Kategori*` holds leaf category codes (401, \"401\" as text, 107…); `1759` (row 19), a "
+            "code from another marketplace's list, is no category: rejected, nothing suggested.",
+            "`Status*`: row 18 (`Baju Hazmat Kain Parasut`) is `Nonaktif`: listed, and kept inactive on the "
+            "marketplace.",
+            "`Pesan Error`, `Nomor Etalase`, `Waktu Proses Preorder`, `Kurir Pengiriman` and `Asuransi "
+            "Pengiriman` are the marketplace's own columns: recognised, not product data. `Pesan Error` is "
+            "empty; the annotated copy writes each rejected row's reasons there.",
+            "Prices \"15rb\", \"15 ribu\", \"27.500\", \"Rp 60.000\" (the template asks for digits only; "
+            "people write what they say); stock \"40 pcs\", \"habis\" (= 0), numbers.",
+            "P-IRT numbers sit inside the description (the workbook has no P-IRT column).",
             "Row 11 has minimum order 2.",
         ],
     )
-
-
 
 
 # --------------------------------------------------------------------------- writers
@@ -550,7 +753,8 @@ def write_wonosobo(g: Group, out: Path) -> None:
         "",
         "1. Harga sudah termasuk kemasan, belum termasuk ongkos kirim.",
         "2. Stok dihitung ulang setiap hari Sabtu setelah produksi.",
-        "3. Foto produk diunggah ke folder bersama, tautannya ditempel di kolom Foto.",
+        "3. Foto produk: taruh berkas foto dari HP di folder foto (di samping berkas ini), tulis nama "
+        "berkasnya di kolom Foto; atau tempel tautan fotonya.",
         "4. Produk baru: tanyakan dulu nomor P-IRT ke Bu Sekretaris.",
         "Kontak pendamping: Bu Sri, +62 812-0000-4512",
     ]
@@ -590,16 +794,33 @@ def write_wonosobo(g: Group, out: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     _fixed_zip(path)
+    write_photos(g, out)
+
+
+def _list_sheet(wb: Workbook, title: str, header: list[str], rows: list[tuple]) -> None:
+    ws = wb.create_sheet(title)
+    ws.append(header)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for row in rows:
+        ws.append(list(row))
+    for c in range(1, len(header) + 1):
+        ws.column_dimensions[chr(ord("A") + c - 1)].width = 26
 
 
 def write_indramayu(g: Group, out: Path) -> None:
+    """The marketplace's workbook as a group fills it: its product sheet, its example, its lists."""
+    from schemas.categories import DEFAULT_CATEGORIES
+
     wb = _new_workbook(g.name)
     ws = wb.active
     ws.title = g.sheet
-    ws["A1"] = ("Template Tambah Produk Sekaligus — isi data mulai baris ke-4. Jangan ubah atau hapus "
-                "baris 1 sampai 3. Kolom bertanda * wajib diisi.")
-    ws["A1"].font = Font(bold=True, color="C00000")
-    for c, (h, hint) in enumerate(zip(g.headers, I_INSTRUCTIONS), start=1):
+    for title, first, last in I_GROUP_TITLES:
+        ws[f"{first}1"] = title
+        ws[f"{first}1"].font = Font(bold=True)
+        ws[f"{first}1"].alignment = Alignment(horizontal="center")
+        ws.merge_cells(f"{first}1:{last}1")
+    for c, (h, hint) in enumerate(I_COLUMNS, start=1):
         head = ws.cell(row=2, column=c, value=h)
         head.font = Font(bold=True, color="FFFFFF")
         head.fill = PatternFill("solid", fgColor="03AC0E")
@@ -612,11 +833,28 @@ def write_indramayu(g: Group, out: Path) -> None:
             if v is not None:
                 ws.cell(row=r, column=c, value=v)
     for c in range(1, len(g.headers) + 1):
-        ws.column_dimensions[chr(ord("A") + c - 1)].width = 34 if c in (1, 2, 7, 8) else 16
+        ws.column_dimensions[_column_letter(c)].width = 34 if c in (2, 3, 10) else 16
+    ws.freeze_panes = "A4"
+
+    example = wb.create_sheet(I_EXAMPLE_SHEET)
+    example["A1"] = "Contoh pengisian — sheet ini tidak ikut diunggah"
+    example["A1"].font = Font(bold=True)
+    for c, h in enumerate(I_EXAMPLE_HEADERS, start=1):
+        example.cell(row=2, column=c, value=h).font = Font(bold=True)
+        example.cell(row=3, column=c, value=I_EXAMPLE.get(h))
+    parents = {c.id: c.name for c in DEFAULT_CATEGORIES if not c.is_leaf}
+    _list_sheet(wb, "Daftar Kategori", ["Kategori Level 1", "Kategori Level 2", "Kategori Level 3", "Kode"],
+                [(parents[c.parent_id], c.name, None, c.id) for c in DEFAULT_CATEGORIES if c.is_leaf])
+    _list_sheet(wb, "Daftar Etalase", ["Nama Etalase", "Nomor Etalase"], I_SHOWCASES)
+    _list_sheet(wb, "Daftar Kurir Pengiriman", ["Kurir", "Layanan", "Kode Kurir"], I_COURIERS)
     path = out / g.file
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     _fixed_zip(path)
+
+
+def _column_letter(n: int) -> str:
+    return chr(ord("A") + n - 1)  # the sample sheets stay within A–Z
 
 
 def csv_text(g: Group) -> str:
@@ -657,11 +895,38 @@ def data_by_row(data: list[tuple[int, Row]], r: int) -> Row:
     return next(x for r0, x in data if r0 == r)
 
 
+def _photo_cols(g: Group) -> list[str]:
+    return [h for h in g.headers if h.startswith(("Foto", "Gambar"))]
+
+
+def _too_small(g: Group, entry: dict[str, Any]) -> None:
+    (photo,) = [p for p in g.photos if p.file == entry["value"].rsplit("/", 1)[-1]]
+    w, h = photo.size
+    entry["reason_id"] = f"foto terlalu kecil ({w}×{h}); minimal 300×300"
+    entry["reason"] = f"photo too small ({w}×{h}); at least 300×300"
+
+
+def photo_files(g: Group, data: list[tuple[int, Row]]) -> list[dict[str, Any]]:
+    """The group's photo files: what each is, where the catalogue names it, what it becomes."""
+    named: dict[str, list[int]] = {}
+    for r, row in data:
+        for entry in (e for h in _photo_cols(g) for e in _photo_entries(row.cells[h])):
+            if not entry.startswith("https://"):
+                named.setdefault(entry.rsplit("/", 1)[-1], []).append(r)
+    return [{
+        "file": f"{g.photo_dir}/{p.file}", "bytes": len(p.jpeg()), "sha256": p.sha256,
+        "stored_size": list(p.stored_size), "upright_size": list(p.size),
+        "exif_orientation": p.orientation if p.orientation != 1 or p.gps else None, "gps": p.gps,
+        "rows": named.get(p.file, []), "what": p.what,
+    } for p in g.photos]
+
+
 def expectations(g: Group) -> dict[str, Any]:
     lines = _data_lines(g)
     data = [(r, row) for r, row in lines if row is not None]
-    name_col = g.headers[1] if g.headers[0] == "No" else g.headers[0]
+    name_col = next(h for h in g.headers if h.startswith("Nama"))
     price_col = next(h for h in g.headers if h.startswith("Harga"))
+    cat_col = next(h for h in g.headers if h.startswith(("Kategori", "Jenis", "Kode Kategori")))
     rejects, listings = [], []
     for r, row in data:
         if row.reject:
@@ -671,6 +936,8 @@ def expectations(g: Group) -> dict[str, Any]:
                 "sheet": g.sheet, "row": r, "column": col, "value": _written(row.cells[col]),
                 "reason_key": key, "reason_id": rid, "reason": ren,
             }
+            if key == "photo_too_small":
+                _too_small(g, entry)
             if key == "duplicate_identical":
                 first = next(r0 for r0, x in data if r0 < r and x.cells == row.cells)
                 entry["duplicate_of"] = first
@@ -684,8 +951,7 @@ def expectations(g: Group) -> dict[str, Any]:
                                    f"({row.cells[price_col]} vs {data_by_row(data, others[0]).cells[price_col]})")
             rejects.append(entry)
         else:
-            pics = [u for h, u in row.cells.items() if h.startswith(("Foto", "Gambar")) and u]
-            cat_col = next(h for h in g.headers if h.startswith(("Kategori", "Jenis")))
+            pics = [picture_of(g, e) for h in _photo_cols(g) for e in _photo_entries(row.cells[h])]
             listings.append({
                 "row": r,
                 "name": row.cells[name_col].strip(),
@@ -694,8 +960,10 @@ def expectations(g: Group) -> dict[str, Any]:
                 "stock": row.want["stock"],
                 "weight_g": row.want["weight_g"],
                 "min_order": row.want.get("min_order", 1),
+                "active": row.want.get("active", True),
                 "pictures": pics,
             })
+    uploads = {p for li in listings for p in li["pictures"] if p.startswith("photo:")}
     return {
         "name": g.name, "village": g.village, "regency": g.regency, "shop_id": g.shop_id,
         "file": g.file, "format": g.fmt, "encoding": g.encoding or None, "delimiter": g.delimiter or None,
@@ -704,6 +972,10 @@ def expectations(g: Group) -> dict[str, Any]:
         "data_rows": len(data),
         "expected_listings": len(listings),
         "rejected_rows": len(rejects),
+        "inactive_listings": sum(not li["active"] for li in listings),
+        "photos_to_upload": len(uploads),
+        "photo_folder": g.photo_dir or None,
+        "photo_files": photo_files(g, data),
         "rejects": rejects,
         "listings": listings,
     }
@@ -715,7 +987,9 @@ def build_expected(groups: list[Group]) -> dict[str, Any]:
     return {
         "about": ("What the intake must make of flows/samples/catalogues: every rejected row (row numbers as "
                   "Excel shows them; for CSV, records counted from 1, a quoted line break does not start "
-                  "a new row) and every expected listing. Generated by flows/samples/make_samples.py."),
+                  "a new row) and every expected listing (active false: listed, kept inactive; a picture "
+                  "photo:<sha256> is the photo file with that sha256, prepared at the intake and uploaded by "
+                  "the sync), and each group's photo files. Generated by flows/samples/make_samples.py."),
         "groups": per,
         "reasons": {k: {"id": REASONS[k][0], "en": REASONS[k][1]} for k in sorted(keys)},
         "totals": {
@@ -723,6 +997,8 @@ def build_expected(groups: list[Group]) -> dict[str, Any]:
             "expected_listings": sum(e["expected_listings"] for e in per.values()),
             "rejected_rows": sum(e["rejected_rows"] for e in per.values()),
             "distinct_reasons": len(keys),
+            "inactive_listings": sum(e["inactive_listings"] for e in per.values()),
+            "photos_to_upload": sum(e["photos_to_upload"] for e in per.values()),
         },
     }
 
@@ -730,6 +1006,28 @@ def build_expected(groups: list[Group]) -> dict[str, Any]:
 def _md_cell(text: str, limit: int = 60) -> str:
     text = text.replace("\n", "⏎").replace("|", "\\|")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _md_listing(li: dict[str, Any]) -> str:
+    text = f"row {li['row']} {li['price']}/{li['stock']}/{li['weight_g']:g}"
+    if files := sum(p.startswith("photo:") for p in li["pictures"]):
+        text += f" +{files} photo file{'s' if files > 1 else ''}"
+    return text + ("" if li["active"] else " inactive")
+
+
+def _md_photos(e: dict[str, Any]) -> list[str]:
+    if not e["photo_files"]:
+        return []
+    out = [f"Photo files in `{e['photo_folder']}/` (size as stored, and upright as uploaded, with no metadata):",
+           "",
+           "| file | rows | stored | upright | EXIF | sha256 | what |", "|---|---|---|---|---|---|---|"]
+    for f in e["photo_files"]:
+        exif = (f"orientation {f['exif_orientation']}" + (", GPS" if f["gps"] else "")) if f["exif_orientation"] \
+            else "none"
+        out.append(f"| `{f['file'].rsplit('/', 1)[-1]}` | {', '.join(map(str, f['rows']))} | "
+                   f"{'×'.join(map(str, f['stored_size']))} | {'×'.join(map(str, f['upright_size']))} | {exif} | "
+                   f"`{f['sha256'][:12]}…` | {f['what']} |")
+    return out + [""]
 
 
 def expected_md(groups: list[Group], expected: dict[str, Any]) -> str:
@@ -740,22 +1038,26 @@ def expected_md(groups: list[Group], expected: dict[str, Any]) -> str:
         "Generated by `flows/samples/make_samples.py` (do not edit by hand; change the script and rerun it).",
         "The machine-readable twin is `expected_rejects.json`; the normaliser tests assert against it.",
         "",
-        f"Four village groups, **{t['data_rows']} data rows**: **{t['expected_listings']} listings**, "
-        f"**{t['rejected_rows']} rejected rows** for **{t['distinct_reasons']} distinct reasons**. "
+        f"Four village groups, **{t['data_rows']} data rows**: **{t['expected_listings']} listings** "
+        f"({t['inactive_listings']} kept inactive, as its catalogue says), "
+        f"**{t['rejected_rows']} rejected rows** for **{t['distinct_reasons']} distinct reasons**; "
+        f"**{t['photos_to_upload']} photos** the groups keep as files are prepared and uploaded. "
         "Each rejected row has exactly one problem. Row numbers are as Excel shows them; for a CSV, "
         "records counted from 1 (a line break inside a quoted cell does not start a new row). "
         "A data row is a non-blank row below the header (the bulk-upload instruction row is not one). "
         "For a CSV the sheet is the file name without extension, as Excel names it when opening the file.",
         "",
-        "| group | file | format | shop | header row | data rows | listings | rejected |",
-        "|---|---|---|---|---|---|---|---|",
+        "| group | file | format | shop | header row | data rows | listings | inactive | rejected | photos |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for g in groups:
         e = expected["groups"][g.group_id]
         fmt = g.fmt.upper() + (f", {g.encoding}, `{g.delimiter}`" if g.fmt == "csv" else "")
+        if g.fmt == "xlsx" and g.sheet == I_SHEET:
+            fmt += ", the marketplace's workbook"
         out.append(f"| `{g.group_id}` ({g.name}, {g.village}, {g.regency}) | `{g.file}` | {fmt} | "
                    f"{g.shop_id} | {g.header_row} | {e['data_rows']} | {e['expected_listings']} | "
-                   f"{e['rejected_rows']} |")
+                   f"{e['inactive_listings']} | {e['rejected_rows']} | {e['photos_to_upload']} |")
     out += ["", "Shop 479574 is shared by the Banyuwangi and Jember groups; both sell a "
             "`Kopi Bubuk Robusta 200 gr`, and both must be listed.", ""]
     for g in groups:
@@ -766,10 +1068,10 @@ def expected_md(groups: list[Group], expected: dict[str, Any]) -> str:
         for rj in e["rejects"]:
             out.append(f"| {rj['row']} | {rj['column']} | `{_md_cell(rj['value'])}` | "
                        f"{rj['reason']} (`{rj['reason_key']}`) |")
-        out += ["", "Listings (price Rp / stock / weight g):", ""]
-        out.append(", ".join(f"row {li['row']} {li['price']}/{li['stock']}/{li['weight_g']:g}"
-                             for li in e["listings"]))
+        out += ["", "Listings (price Rp / stock / weight g; photos uploaded from the group's files; inactive):", ""]
+        out.append(", ".join(_md_listing(li) for li in e["listings"]))
         out.append("")
+        out += _md_photos(e)
     out += ["## Reasons", "", "| key | Indonesian | English |", "|---|---|---|"]
     out += [f"| `{k}` | {v['id']} | {v['en']} |" for k, v in expected["reasons"].items()]
     return "\n".join(out) + "\n"
