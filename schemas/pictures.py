@@ -35,9 +35,9 @@ PhotoResolution = Mapping[str, str | tuple[str, str]]
 
 _IMAGE = r"\.(?:jpe?g|png|webp|gif|bmp|tiff?|heic|heif)"
 _LINK = r"^https://[A-Za-z0-9][^\s]*\.[^\s]+$"
-_DRIVE = r"^https://(?:drive|docs)\.google\.com/"
 _FILE = rf"(?i)^[^\s:*?\"<>|][^:*?\"<>|]*{_IMAGE}$"
 _ENDS_AS_IMAGE = re.compile(rf"{_IMAGE}$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[,;\r\n]+")
 
 
 def _split_spaced(text: str) -> list[str]:
@@ -54,24 +54,39 @@ def _split_spaced(text: str) -> list[str]:
 
 
 def _entries(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """A column's cells → their entries (flat) and each entry's row."""
-    parts = pc.split_pattern_regex(pc.fill_null(raw, ""), r"[,;\r\n]+")
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
-    parent = to_numpy(pc.list_parent_indices(parts))
-    spaced = to_numpy(pc.fill_null(pc.match_substring_regex(flat, r"\s"), False))
-    if spaced.any():  # rare: split those few in Python, where look-behind is allowed
-        texts, rows = flat.to_pylist(), parent.tolist()
-        pairs = [(p, r) for t, r, s in zip(texts, rows, spaced) for p in (_split_spaced(t) if s else [t])]
-        flat, parent = pa.array([p for p, _ in pairs], pa.string()), np.array([r for _, r in pairs], dtype=np.int64)
-    keep = to_numpy(pc.greater(pc.utf8_length(flat), 0))
-    return flat.filter(pa.array(keep)), parent[keep]
+    """A column's cells → their entries (flat) and each entry's row. Most cells hold one link and
+    many none: only the filled cells are looked at, and only cells with a separator are split."""
+    filled = np.flatnonzero(to_numpy(pc.fill_null(pc.greater(pc.utf8_length(raw), 0), False)))
+    cells = raw.take(pa.array(filled))
+    several = to_numpy(pc.match_substring_regex(cells, r"[,;\r\n]|\s"))
+    if not several.any():
+        return cells, filled
+    # The few cells with separators are split in Python; their entries follow the single ones
+    # (each row's entries stay in order; rows are put in order where it matters).
+    which = np.flatnonzero(several)
+    pairs = [(p, r) for t, r in zip(cells.take(pa.array(which)).to_pylist(), filled[which].tolist())
+             for p in _split_cell(t)]
+    single = np.flatnonzero(~several)
+    entries = pa.concat_arrays([cells.take(pa.array(single)), pa.array([p for p, _ in pairs], pa.string())])
+    return entries, np.concatenate([filled[single], np.array([r for _, r in pairs], dtype=np.int64)])
+
+
+def _split_cell(text: str) -> list[str]:
+    """One cell with separators (the few): its entries, in order, none empty."""
+    entries = (e.strip() for e in _SEPARATORS.split(text))
+    return [part for entry in entries if entry for part in (_split_spaced(entry) if " " in entry or "\t" in entry
+                                                           else [entry])]
 
 
 def _is_reference(entries: pa.Array) -> np.ndarray:
-    """Entries the intake must find: Drive share links and file names."""
-    drive = pc.match_substring_regex(entries, _DRIVE)
-    named = pc.and_(pc.match_substring_regex(entries, _FILE), pc.invert(pc.match_substring(entries, "://")))
-    return to_numpy(pc.fill_null(pc.or_(drive, named), False))
+    """Entries the intake must find: Drive share links and file names (links are the rest)."""
+    drive = np.array(to_numpy(pc.or_(pc.starts_with(entries, "https://drive.google.com/"),
+                                     pc.starts_with(entries, "https://docs.google.com/"))), dtype=bool)
+    no_scheme = np.flatnonzero(~to_numpy(pc.match_substring(entries, "://")))
+    if len(no_scheme):  # names are few beside links: the file-name pattern runs on them only
+        named = to_numpy(pc.fill_null(pc.match_substring_regex(entries.take(pa.array(no_scheme)), _FILE), False))
+        drive[no_scheme[named]] = True
+    return drive
 
 
 def photo_columns(frame: pd.DataFrame) -> list[str]:
