@@ -468,3 +468,19 @@ def test_lapak_check_lists_the_filled_rows_of_the_marketplace_workbook_and_of_an
     out = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("✓ Produk baris/row ") for line in out) == 3 and out[-1].endswith(
         "3 listings, 1 rejected")
+
+
+def test_lapak_check_as_a_group_gives_that_groups_skus(tmp_path, capsys):
+    """``lapak check FILE --config F --group ID`` (../shared/interface.md): the SKUs the sync makes."""
+    import shutil
+
+    from flows.cli import main
+    from tests.conftest import SAMPLES
+
+    shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
+    copy = tmp_path / "elsewhere.csv"
+    shutil.copy(tmp_path / "w" / "catalogues" / "jember" / "anyaman-pandan-sari.csv", copy)
+    assert main(["check", str(copy), "--config", str(tmp_path / "w" / "lapak.toml"),
+                 "--group", "jember-pandan-sari", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "— jember-pandan-sari" in out and "→ JEMBER-PANDAN-SA-" in out

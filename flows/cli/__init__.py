@@ -113,6 +113,8 @@ def _tool_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("check", help="validate one catalogue file offline")
     s.add_argument("file")
     s.add_argument("--config", default=None, help="use the configured marketplace's categories and aliases")
+    s.add_argument("--group", default=None, metavar="ID",
+                   help="check it as this group (its SKUs, its photos folder with --config)")
     s.add_argument("--out", default=None, metavar="DIR", help="where the annotated copy goes (default: out/)")
     s.set_defaults(func=_cmd_check)
 

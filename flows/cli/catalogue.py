@@ -43,7 +43,7 @@ def _listing_lines(intake: GroupIntake, max_lines: int) -> list[str]:
 def check_command(args: argparse.Namespace) -> int:
     """Print each rejected row and each listing; the last line is ``N rows: L listings, R rejected``."""
     config = load_config(args.config) if args.config else None
-    intake = check_file(Path(args.file), config, Path(args.out) if args.out else None)
+    intake = check_file(Path(args.file), config, Path(args.out) if args.out else None, args.group)
     print(f"{intake.result.file} — {intake.group.id}")
     for line in _problem_lines(intake, MAX_LINES) + _listing_lines(intake, MAX_LINES):
         print(line)

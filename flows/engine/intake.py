@@ -258,10 +258,17 @@ def group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:
     return GroupConfig(id=gid, name=path.stem, shop_id=0, catalogue=str(path))
 
 
-def check_file(path: Path, config: LapakConfig | None, out_dir: Path | None = None) -> GroupIntake:
-    """``lapak check``: one file validated offline as its group, its annotated copy written."""
+def check_file(path: Path, config: LapakConfig | None, out_dir: Path | None = None,
+               group_id: str | None = None) -> GroupIntake:
+    """``lapak check``: one file validated offline as its group (``group_id``'s when given, so its
+    SKUs are the ones the sync makes), its annotated copy written."""
     categories = load_categories(config, offline_ok=True)
-    group = group_for_file(path, config)
+    if group_id and config is not None:
+        group = config.group(group_id).model_copy(update={"catalogue": str(path)})
+    elif group_id:
+        group = GroupConfig(id=group_id, name=group_id, shop_id=0, catalogue=str(path))
+    else:
+        group = group_for_file(path, config)
     out = out_dir or (config.output_dir if config is not None else Path("out"))
     raw, result = intake_catalogue(path, group.id, categories, photo_places(config, group, path, out))
     return write_report(out, GroupIntake(group=group, result=result, raw=raw))
