@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import hashlib
 import io
 import os
@@ -38,12 +37,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from stages import Stages  # bench/ is this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data" / "photos"
@@ -148,39 +146,6 @@ def write_catalogue(n: int) -> Path:
 
 
 # ---- measuring (child process) ---------------------------------------------------------------------
-
-class Stages:
-    """Wall time and calls per named stage, summed over threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.seconds.clear()
-            self.calls.clear()
-
-    def wrap(self, owner, attr: str, label: str) -> None:
-        fn = getattr(owner, attr)
-
-        @functools.wraps(fn)
-        def timed(*a, **kw):
-            t0 = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                with self.lock:
-                    self.seconds[label] += time.perf_counter() - t0
-                    self.calls[label] += 1
-
-        setattr(owner, attr, timed)
-
-    def show(self) -> None:
-        for name, s in sorted(self.seconds.items(), key=lambda kv: -kv[1]):
-            print(f"     {s:8.2f} s  {name} ({self.calls[name]} calls)")
-
 
 FIND, PREPARE, UPLOAD, RESOLVE = ("photos: find + read + sha256", "photos: prepare (decode, upright, resize, encode)",
                                   "photos: upload + record (planning)", "intake: photos resolved (all of it)")

@@ -50,10 +50,10 @@ import pstats  # noqa: E402
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from stages import Stages  # noqa: E402  (bench/ is this script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,38 +115,6 @@ def write_config(tmp: Path, sb, groups: list[dict]) -> Path:
 
 
 # ---- measuring -----------------------------------------------------------------------------------
-
-class Stages:
-    """Wall time per named stage, summed over threads (wraps module functions and methods)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.seconds.clear()
-            self.calls.clear()
-
-    def wrap(self, owner, attr: str, label: str) -> None:
-        fn = getattr(owner, attr, None)
-        if fn is None:  # the code moved on; the breakdown just lacks that line
-            print(f"(no {getattr(owner, '__name__', owner)}.{attr} to time)", file=sys.stderr)
-            return
-
-        @functools.wraps(fn)
-        def timed(*a, **kw):
-            t0 = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                with self.lock:
-                    self.seconds[label] += time.perf_counter() - t0
-                    self.calls[label] += 1
-
-        setattr(owner, attr, timed)
-
 
 def instrument(stages: Stages) -> None:
     import flows.engine.intake as intake
