@@ -21,6 +21,7 @@ from connectors.catalogue.workbook import read_workbook
 from connectors.sheets import REASON_HEADER, write_rejects_report
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
 from schemas.normalise import normalise
+from tests.test_catalogue_reader import workbook
 
 CATS = CategoryIndex(DEFAULT_CATEGORIES)
 PHOTO = "https://i.imgur.com/{}.jpg"
@@ -29,19 +30,9 @@ PHOTO = "https://i.imgur.com/{}.jpg"
 
 
 def xlsx_bytes(sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> bytes:
-    """An XLSX: each sheet's rows from row 1 (None = empty cell, [] = empty row)."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    ws.cell(r, c, value)
-        for rng in (merges or {}).get(name, ()):
-            ws.merge_cells(rng)
+    """An XLSX (:func:`tests.test_catalogue_reader.workbook`), as bytes."""
     buf = io.BytesIO()
-    wb.save(buf)
+    workbook(buf, sheets, merges=merges)
     return buf.getvalue()
 
 
@@ -457,8 +448,8 @@ def test_lapak_check_lists_the_filled_rows_of_the_marketplace_workbook_and_of_an
     from flows.cli import main
     from tests.conftest import SAMPLES
 
-    workbook = SAMPLES / "catalogues" / "indramayu" / "srikandi-kenanga.xlsx"
-    assert main(["check", str(workbook), "--out", str(tmp_path / "out")]) == 0
+    sample = SAMPLES / "catalogues" / "indramayu" / "srikandi-kenanga.xlsx"
+    assert main(["check", str(sample), "--out", str(tmp_path / "out")]) == 0
     lines = capsys.readouterr().out.splitlines()
     listed = [line for line in lines if line.startswith("✓ ISI Template Impor Produk baris/row ")]
     assert len(listed) == 12 and lines[-1] == "16 rows: 12 listings, 4 rejected"

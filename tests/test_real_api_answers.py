@@ -29,6 +29,7 @@ from schemas.channel import ListingEdit, NewListing, ProductRef, RowOutcome, Set
 from schemas.errors import BadRequestError, MalformedResponseError, ServerError
 from schemas.listing import Listing
 from schemas.orders import Order, OrderLine, Recipient
+from tests.test_marketplace_client import FakeClock
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real-api-examples"
 FILES = sorted(p.name for p in FIXTURES.glob("*.json"))
@@ -78,19 +79,6 @@ def implied_status(name: str, raw: dict) -> int:
 
 def ts(*args: int) -> int:
     return int(datetime(*args, tzinfo=UTC).timestamp())
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @dataclass

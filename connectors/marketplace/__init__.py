@@ -1,19 +1,8 @@
-"""The marketplace connector: a paced, retrying client for the seller API
-(../shared/marketplace-api.md). Everything that calls the marketplace goes through
-:class:`MarketplaceClient`."""
+"""The first marketplace (../shared/marketplace-api.md): :class:`MarketplaceChannel`, the channel
+protocol over :class:`MarketplaceClient`, a paced, retrying client of the seller API. The errors
+it raises are the channel errors of :mod:`schemas.errors`, re-exported here."""
 
 from connectors.marketplace.client import MarketplaceClient
-from connectors.marketplace.errors import (
-    AuthError,
-    BadRequestError,
-    ForbiddenError,
-    MalformedResponseError,
-    MarketplaceError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    TransportError,
-)
 from connectors.marketplace.models import (
     BatchResult,
     Category,
@@ -29,6 +18,16 @@ from connectors.marketplace.models import (
 )
 from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
 from connectors.marketplace.reads import order_windows
+from schemas.errors import (
+    AuthError,
+    BadRequestError,
+    ForbiddenError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 
 __all__ = [
     "AuthError",
@@ -39,7 +38,6 @@ __all__ = [
     "ItemRateLimiter",
     "MalformedResponseError",
     "MarketplaceClient",
-    "MarketplaceError",
     "NewProduct",
     "NotFoundError",
     "Order",
