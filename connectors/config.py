@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from schemas.config import LapakConfig, MarketplaceConfig, parse_config
+from schemas.config import LapakConfig, MarketplaceConfig, TikTokConfig, parse_config
 from schemas.errors import ConfigError
 
 
@@ -32,3 +32,14 @@ def client_secret(cfg: MarketplaceConfig) -> SecretStr:
 
         return SecretStr(Secret.load(cfg.client_secret_block).get())
     raise ConfigError("no client secret: set LAPAK_CLIENT_SECRET or [marketplace] client_secret_block")
+
+
+def app_secret(cfg: TikTokConfig) -> SecretStr:
+    """The second channel's app secret: env ``LAPAK_TIKTOK_APP_SECRET``, else the named Prefect Secret block."""
+    if cfg.app_secret is not None:
+        return cfg.app_secret
+    if cfg.app_secret_block:
+        from prefect.blocks.system import Secret
+
+        return SecretStr(Secret.load(cfg.app_secret_block).get())
+    raise ConfigError("no TikTok app secret: set LAPAK_TIKTOK_APP_SECRET or [tiktok] app_secret_block")

@@ -17,16 +17,47 @@ from schemas.categories import Category
 from schemas.listing import Listing
 from schemas.orders import Order
 
+MARKETPLACE = "marketplace"
+"""The first channel's name; a shop id alone means a shop there."""
+
+
+CHANNEL_LABELS = {MARKETPLACE: "Marketplace", "tiktok": "TikTok Shop"}
+"""What people read for a channel (order sheets, run pages)."""
+
+
+def channel_label(name: str) -> str:
+    return CHANNEL_LABELS.get(name, name)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ShopRef:
+    """A shop on a channel: shop ids are the channel's own, so a shop is known by both."""
+
+    channel: str
+    shop_id: int
+
+    def __str__(self) -> str:
+        return str(self.shop_id) if self.channel == MARKETPLACE else f"{self.channel}:{self.shop_id}"
+
+    @classmethod
+    def of(cls, shop: ShopRef | int) -> ShopRef:
+        """A shop as given: a ShopRef, or a shop id of the first channel."""
+        return shop if isinstance(shop, ShopRef) else cls(MARKETPLACE, int(shop))
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelLimits:
-    """A channel's batch sizes: how many rows one call of each kind may carry."""
+    """A channel's batch sizes (how many rows one call of each kind may carry), and what else
+    differs between channels as data rather than branches."""
 
     create_batch: int
     edit_batch: int
     toggle_batch: int
     price_batch: int
     stock_batch: int
+    stock_max: int = 999_999          # a larger figure is sent as this (and a warning)
+    prices_need_active: bool = False  # a price update is refused on an inactive product
+    orders_by_update: bool = False    # ``orders(..., by_update=True)`` filters on update time
 
 
 # ---- what a channel is asked to do -------------------------------------------------------------
@@ -153,8 +184,9 @@ class Channel(Protocol):
         """The shop's product with this SKU, or None."""
         ...
 
-    def orders(self, shop_id: int, start: int, end: int) -> Iterator[Order]:
-        """Orders created in ``[start, end)`` (UNIX seconds), with their current status."""
+    def orders(self, shop_id: int, start: int, end: int, *, by_update: bool = False) -> Iterator[Order]:
+        """Orders created (``by_update``: last changed, where ``limits.orders_by_update``) in
+        ``[start, end)`` (UNIX seconds), with their current status."""
         ...
 
     def order(self, shop_id: int, order_id: int) -> Order:

@@ -57,6 +57,32 @@ class MarketplaceConfig(_Section):
 
 
 
+class TikTokConfig(_Section):
+    """The optional second channel (../shared/tiktok-shop-api.md): one app, shops authorised one by one."""
+
+    model_config = SettingsConfigDict(env_prefix="LAPAK_TIKTOK_", extra="forbid")
+
+    api_url: str = Field(description="Base URL of every signed call.")
+    auth_url: str = Field(description="Host of the token endpoints.")
+    app_key: str
+    app_secret: SecretStr | None = Field(
+        default=None, description="From env LAPAK_TIKTOK_APP_SECRET or the Prefect Secret block; never in the file.")
+    app_secret_block: str | None = Field(default=None, description="Name of a Prefect Secret block holding it.")
+    rate_limit_per_second: float = Field(default=50, gt=0, description="Per path template (contract: 50/s).")
+    categories: dict[str, str] = Field(
+        default_factory=dict, description="[tiktok.categories]: catalogue text -> this channel's leaf id.")
+
+    @field_validator("api_url", "auth_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _ids_as_text(cls, v: Any) -> Any:
+        return {k: str(i) for k, i in v.items()} if isinstance(v, dict) else v
+
+
 class StateConfig(_Section):
     model_config = SettingsConfigDict(env_prefix="LAPAK_STATE_", extra="forbid")
 
@@ -104,10 +130,26 @@ class GroupConfig(BaseModel):
     village: str = ""
     regency: str = ""
     shop_id: int
+    tiktok_shop_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,19}$",
+        description="The same products also listed on the second channel (a number or a string).")
     catalogue: str = Field(description="A path (relative to the config file) or an https:// CSV export URL.")
     photos: str = Field(default="", description="A folder or .zip (relative to the config file) the photo "
                         "column's file names refer to; default: a foto/, photos/ or gambar/ folder or ZIP "
                         "beside the catalogue.")
+
+    @field_validator("tiktok_shop_id", mode="before")
+    @classmethod
+    def _shop_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    def shop_on(self, channel: str) -> int | None:
+        """The group's shop on ``channel`` (``marketplace`` or ``tiktok``), None when it is not listed there."""
+        if channel == "marketplace":
+            return self.shop_id
+        if channel == "tiktok":
+            return int(self.tiktok_shop_id) if self.tiktok_shop_id else None
+        raise ConfigError(f"unknown channel {channel!r}")
 
     @property
     def catalogue_is_url(self) -> bool:
@@ -119,9 +161,10 @@ class LapakConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "state", "output", "stock", "sync", "orders")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "tiktok", "state", "output", "stock", "sync", "orders")
 
     marketplace: MarketplaceConfig
+    tiktok: TikTokConfig | None = None
     state: StateConfig = Field(default_factory=StateConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
@@ -136,6 +179,11 @@ class LapakConfig(BaseModel):
             if g.id == group_id:
                 return g
         raise ConfigError(f"no group {group_id!r} in the configuration")
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The configured channels, the first marketplace first."""
+        return ("marketplace", "tiktok") if self.tiktok is not None else ("marketplace",)
 
     def path(self, p: str | Path) -> Path:
         """A path from the file, resolved against the config file's folder."""
@@ -173,11 +221,16 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: str = "lapak.toml
     try:
         for name, model in (("marketplace", MarketplaceConfig), ("state", StateConfig),
                             ("output", OutputConfig), ("stock", StockConfig), ("sync", SyncConfig),
-                            ("orders", OrdersConfig)):
-            if name in data or name != "marketplace":
-                sections[name] = model(**data.get(name, {}))
-            else:
-                sections[name] = model()  # all from the environment, or a clear error
+                            ("orders", OrdersConfig), ("tiktok", TikTokConfig)):
+            if name == "tiktok" and name not in data:
+                continue  # the second channel is optional
+            try:
+                if name in data or name != "marketplace":
+                    sections[name] = model(**data.get(name, {}))
+                else:
+                    sections[name] = model()  # all from the environment, or a clear error
+            except ValidationError as err:
+                raise ConfigError(f"{source}: [{name}] {_describe(err)}") from None
         rest = {k: v for k, v in data.items() if k not in LapakConfig.SECTIONS}
         return LapakConfig(**sections, **rest, base_dir=base_dir)
     except ValidationError as err:

@@ -82,6 +82,11 @@ class AuthError(ChannelError):
     """The channel refused the credentials or the token (HTTP 401)."""
 
 
+class ShopAuthorisationError(AuthError):
+    """One shop's authorisation is missing, expired or revoked: that shop fails ("authorise
+    again"), the other shops go on. A refused app key or secret is a plain :class:`AuthError`."""
+
+
 class BadRequestError(ChannelError):
     """HTTP 400: malformed request or limit exceeded; repeating it cannot help."""
 

@@ -47,6 +47,7 @@ class Listing:
     active: bool = True  # False: listed, but kept inactive (the catalogue says Nonaktif)
     sheet: str = ""
     row: int = 0
+    category_text: str = ""
 
 
 def listings_of(frame: pd.DataFrame) -> list[Listing]:
@@ -55,11 +56,12 @@ def listings_of(frame: pd.DataFrame) -> list[Listing]:
                                            "min_order", "weight_g", "condition", "description", "pictures",
                                            "sheet", "row")}
     cols["active"] = frame["active"].tolist() if "active" in frame else [True] * len(frame)
+    cols["category_text"] = frame["category_text"].tolist() if "category_text" in frame else [""] * len(frame)
     rows: Iterator[tuple] = zip(*cols.values())
     return [Listing(group_id=g, sku=s, name=n, category_id=int(c), price=int(p), stock=int(k), min_order=int(m),
                     weight_g=float(w), condition=str(cond), description=d, pictures=tuple(pics), active=bool(a),
-                    sheet=str(sh), row=int(r))
-            for g, s, n, c, p, k, m, w, cond, d, pics, sh, r, a in rows]
+                    sheet=str(sh), row=int(r), category_text=str(ct or ""))
+            for g, s, n, c, p, k, m, w, cond, d, pics, sh, r, a, ct in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +89,17 @@ class KnownListing:
     status: str = "ACTIVE"
     in_catalogue: bool = True
     has_orders: bool = False
+    channel: str = "marketplace"
 
     @classmethod
-    def created(cls, shop_id: int, listing: Listing, product_id: int | None, stock: int) -> KnownListing:
+    def created(cls, shop_id: int, listing: Listing, product_id: int | None, stock: int,
+                channel: str = "marketplace") -> KnownListing:
         """What a confirmed create of ``listing`` (with ``stock`` pushed) leaves on the shop."""
         return cls(shop_id=shop_id, sku=listing.sku, group_id=listing.group_id, product_id=product_id,
                    name=listing.name, category_id=listing.category_id, price=listing.price, stock=stock,
                    recorded_stock=listing.stock, min_order=listing.min_order, weight_g=listing.weight_g,
                    condition=listing.condition, description=listing.description, pictures=listing.pictures,
-                   status="ACTIVE" if listing.active else "INACTIVE")
+                   status="ACTIVE" if listing.active else "INACTIVE", channel=channel)
 
     @property
     def active(self) -> bool:

@@ -46,7 +46,7 @@ from schemas.text import EXCEL_ERRORS, blank, clean_description, clean_name, tex
 
 LISTING_COLUMNS = [
     "group_id", "sku", "name", "category_id", "price", "stock", "min_order", "weight_g",
-    "condition", "description", "pictures", "active", "sheet", "row",
+    "condition", "description", "pictures", "active", "sheet", "row", "category_text",
 ]
 # Fields compared to tell identical duplicate rows from conflicting ones ("no" is a row counter).
 _CONTENT_FIELDS = ("name", "variant", "category", "price", "stock", "weight", "description", "sku",
@@ -375,4 +375,6 @@ def _listings_frame(frame: pd.DataFrame, keep: np.ndarray, group_id: str, fields
         "active": fields.active[keep],
         "sheet": pd.Categorical(frame["sheet"].iloc[keep]),
         "row": frame["row"].to_numpy()[keep],
+        # The category as written: another channel maps it to its own leaves.
+        "category_text": pd.arrays.ArrowStringArray(pc.fill_null(text_column(frame, "category").take(take), "")),
     })

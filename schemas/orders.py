@@ -15,8 +15,17 @@ CANCELLED = frozenset({0, 3, 5, 6, 10, 15})
 # Statuses after which an order no longer changes.
 FINISHED = frozenset({700}) | CANCELLED
 
+# The TikTok-shaped channel's statuses (../shared/tiktok-shop-api.md, section 6) on these codes.
+# UNPAID and ON_HOLD orders hold their units (../shared/decisions.md): they are not cancelled.
+TIKTOK_STATUS: dict[str, int] = {
+    "UNPAID": 100, "ON_HOLD": 200, "AWAITING_SHIPMENT": 400, "PARTIALLY_SHIPPING": 450,
+    "AWAITING_COLLECTION": 450, "IN_TRANSIT": 500, "DELIVERED": 600, "COMPLETED": 700, "CANCELLED": 15,
+}
+
 # What a group reads in the "Status" column.
 STATUS_LABELS: dict[int, str] = {
+    100: "Belum dibayar",
+    200: "Ditahan",
     0: "Dibatalkan penjual",
     **dict.fromkeys((3, 5, 6, 10, 15), "Dibatalkan"),
     220: "Pembayaran terverifikasi",
@@ -85,6 +94,7 @@ class Order:
     recipient: Recipient = Recipient()
     shipping_cost: int = 0
     total_amount: int = 0
+    channel: str = "marketplace"  # an order's identity is (channel, order_id)
 
     @property
     def cancelled(self) -> bool:

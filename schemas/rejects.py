@@ -92,7 +92,8 @@ class IntakeResult:
     def content_hash(self) -> str:
         """A fingerprint of what the catalogue became (listings and rejects): equal means nothing to redo."""
         h = hashlib.sha256()
-        for frame in (self.listings.drop(columns=["pictures", "active"], errors="ignore"), self.rejects):
+        content = self.listings.drop(columns=["pictures", "active", "category_text"], errors="ignore")
+        for frame in (content, self.rejects):
             h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         h.update("\x1f".join("\n".join(p) for p in self.listings["pictures"]).encode())
         # Rows kept inactive, only when there are any: a catalogue without them hashes as it always
