@@ -31,9 +31,10 @@ _known: dict[str, tuple[float, Any]] = {}
 _lock = threading.Lock()
 
 
-def limit_name(shop_id: int) -> str:
-    """The global concurrency limit that paces writes to ``shop_id``."""
-    return f"{LIMIT_PREFIX}{int(shop_id)}"
+def limit_name(shop_id: int, channel: str = "marketplace") -> str:
+    """The global concurrency limit that paces writes to ``shop_id`` of ``channel``
+    (``marketplace-shop-<id>``, ``tiktok-shop-<id>``: shop ids are each channel's own)."""
+    return f"{channel}-shop-{int(shop_id)}"
 
 
 def _lookup(name: str) -> Any:
@@ -63,14 +64,14 @@ def forget() -> None:
 
 
 @contextmanager
-def marketplace_slots(shop_id: int, items: int) -> Iterator[None]:
+def marketplace_slots(shop_id: int, items: int, channel: str = "marketplace") -> Iterator[None]:
     """Hold the shop's share of the marketplace while ``items`` items are written.
 
     Rate limit (slot decay): takes ``items`` slots before the batch is sent, in pieces no larger
     than the limit; they drain at the decay rate. Plain limit: holds one slot while the batch is
     sent. No limit, or an inactive one: does nothing.
     """
-    name = limit_name(shop_id)
+    name = limit_name(shop_id, channel)
     found = _lookup(name) if items > 0 else None
     if found is None or not found.active:
         yield
@@ -109,7 +110,7 @@ class PacedChannel:
         return f"PacedChannel({self._channel!r})"
 
     def _paced(self, shop_id: int, items: int, call: Callable[[], Any]) -> Any:
-        with marketplace_slots(shop_id, items):
+        with marketplace_slots(shop_id, items, self.name):
             return call()
 
     def create(self, shop_id: int, rows: Sequence[NewListing]) -> WriteResult:

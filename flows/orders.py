@@ -51,18 +51,19 @@ def pull_orders(config_path: str) -> dict:
 
 @flow(name="backfill-orders", flow_run_name=backfill_run_name,
       description="Store every order created in a date range (WIB), idempotently.")
-def backfill_orders(config_path: str, start: date, end: date) -> dict:
+def backfill_orders(config_path: str, start: date, end: date, channel: str | None = None) -> dict:
     """Backfill orders created from ``start`` 00:00 to ``end`` 24:00 (inclusive days, Asia/Jakarta)
-    for every configured shop; the incremental cursors stay. Artifacts ``orders-backfill-summary``
-    and ``orders-backfill-changes``.
+    for every configured shop of ``channel`` (default: every channel); the incremental cursors
+    stay. Artifacts ``orders-backfill-summary`` and ``orders-backfill-changes``.
 
     Args:
         config_path: The lapak.toml this run reads (set by `lapak serve --config`).
         start: First day of the orders to store (date the order was made, Asia/Jakarta), inclusive.
         end: Last day (Asia/Jakarta), inclusive; on or after start.
+        channel: "marketplace" or "tiktok"; empty for every configured channel.
     """
     with prefect_run(config_path) as rt:
-        summary = run_backfill(rt, PrefectSteps(config_path), start, end)
+        summary = run_backfill(rt, PrefectSteps(config_path), start, end, channel or None)
     publish(summary, "orders-backfill-summary")
     raise_for_errors(summary)
     return summary

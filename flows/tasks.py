@@ -17,11 +17,12 @@ from prefect.utilities.annotations import quote
 
 from flows.engine.apply import Applied, apply_writes
 from flows.engine.intake import GroupCatalogue, read_group
-from flows.engine.order_runs import pull_shop, write_sheets
-from flows.engine.orders import backfill_for_shop
-from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work
+from flows.engine.order_runs import backfill_shop, correct_shop_stock, pull_shop, write_sheets
+from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work, pull_before_planning
 from flows.run import task_resources
 from schemas.categories import CategoryIndex
+from schemas.channel import ShopRef
+from schemas.channel_rules import CategoryMap
 from schemas.config import GroupConfig
 from schemas.errors import is_transient
 from schemas.plan import Entry, WriteKind
@@ -44,32 +45,46 @@ TRANSIENT = dict(retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=re
 
 @task(name="intake-group", task_run_name="intake · {group.id}", cache_policy=NO_CACHE,
       description="Read, validate and normalise one group's catalogue; write its rejects report.")
-def intake_group(config_path: str, group: GroupConfig, categories: CategoryIndex) -> GroupCatalogue:
-    return read_group(task_resources(config_path), group, categories)
+def intake_group(config_path: str, group: GroupConfig, categories: CategoryIndex,
+                 channel_maps: dict[str, CategoryMap | Exception] | None = None) -> GroupCatalogue:
+    return read_group(task_resources(config_path), group, categories, channel_maps)
 
 
-@task(name="plan-shop", task_run_name="plan · shop {shop_id}", **TRANSIENT,
-      description="Pull the shop's new orders, then plan its writes from its groups' catalogues.")
-def plan_shop(config_path: str, shop_id: int, catalogues: list[GroupCatalogue], options: SyncOptions) -> ShopWork:
-    return plan_shop_work(task_resources(config_path), shop_id, catalogues, options)
+@task(name="pull-before-planning", task_run_name="orders first · shop {shop}", **TRANSIENT,
+      description="Store one shop's new orders before any shop is planned (one stock across channels).")
+def pull_before_plan(config_path: str, shop: ShopRef) -> dict:
+    return pull_before_planning(task_resources(config_path), shop)
 
 
-@task(name="apply-writes", task_run_name="apply · {kind} · shop {shop_id}", **TRANSIENT,
+@task(name="plan-shop", task_run_name="plan · shop {shop}", **TRANSIENT,
+      description="Plan one shop's writes from its groups' catalogues (its orders already pulled).")
+def plan_shop(config_path: str, shop: ShopRef, catalogues: list[GroupCatalogue], options: SyncOptions,
+              pull: bool = True) -> ShopWork:
+    return plan_shop_work(task_resources(config_path), shop, catalogues, options, pull=pull)
+
+
+@task(name="apply-writes", task_run_name="apply · {kind} · shop {shop}", **TRANSIENT,
       description="Send one kind of write to the shop in batches, recording each.")
-def apply_kind(config_path: str, shop_id: int, kind: WriteKind, rows: list[Entry]) -> Applied:
-    return apply_writes(task_resources(config_path), shop_id, kind, rows)
+def apply_kind(config_path: str, shop: ShopRef, kind: WriteKind, rows: list[Entry]) -> Applied:
+    return apply_writes(task_resources(config_path), shop, kind, rows)
 
 
-@task(name="pull-shop-orders", task_run_name="orders · shop {shop_id}", **TRANSIENT,
-      description="Pull one shop's new and changed orders, refresh its open ones, correct its stock.")
-def pull_shop_orders(config_path: str, shop_id: int, now: int) -> dict:
-    return pull_shop(task_resources(config_path), shop_id, now)
+@task(name="pull-shop-orders", task_run_name="orders · shop {shop}", **TRANSIENT,
+      description="Pull one shop's new and changed orders and refresh its open ones.")
+def pull_shop_orders(config_path: str, shop: ShopRef, now: int) -> dict:
+    return pull_shop(task_resources(config_path), shop, now)
 
 
-@task(name="backfill-shop-orders", task_run_name="backfill · shop {shop_id}", **TRANSIENT,
-      description="Store every order of one shop created in a range; correct its stock.")
-def backfill_shop_orders(config_path: str, shop_id: int, start: int, end: int) -> dict:
-    return backfill_for_shop(task_resources(config_path), shop_id, start, end)
+@task(name="backfill-shop-orders", task_run_name="backfill · shop {shop}", **TRANSIENT,
+      description="Store every order of one shop created in a range.")
+def backfill_shop_orders(config_path: str, shop: ShopRef, start: int, end: int) -> dict:
+    return backfill_shop(task_resources(config_path), shop, start, end)
+
+
+@task(name="correct-shop-stock", task_run_name="stock · shop {shop}", **TRANSIENT,
+      description="Push the stock rule (sales on every channel) where the shop shows more.")
+def correct_stock_task(config_path: str, shop: ShopRef) -> dict:
+    return correct_shop_stock(task_resources(config_path), shop)
 
 
 @task(name="write-order-sheets", cache_policy=NO_CACHE,
@@ -80,10 +95,12 @@ def write_order_sheets(config_path: str, months: list[str]) -> list[str]:
 
 TASKS: dict[Callable[..., Any], Any] = {
     read_group: intake_group,
+    pull_before_planning: pull_before_plan,
     plan_shop_work: plan_shop,
     apply_writes: apply_kind,
     pull_shop: pull_shop_orders,
-    backfill_for_shop: backfill_shop_orders,
+    backfill_shop: backfill_shop_orders,
+    correct_shop_stock: correct_stock_task,
     write_sheets: write_order_sheets,
 }
 

@@ -33,7 +33,7 @@ NONAKTIF = sorted(li["name"] for g in json.loads((SAMPLES / "expected_rejects.js
 def rt(tmp_path):
     shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
     config = load_config(tmp_path / "w" / "lapak.toml")
-    runtime = Runtime(config=config, store=StateStore(config.state_url), channel=MemoryChannel())
+    runtime = Runtime(config=config, store=StateStore(config.state_url), channels={"marketplace": MemoryChannel()})
     yield runtime
     runtime.close()
 

@@ -281,7 +281,7 @@ def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect
 
     import flows.tasks
     from connectors.marketplace import MarketplaceClient
-    from flows.engine.planning import plan_shop_work
+    from flows.engine.planning import pull_before_planning
     from flows.sync import sync_catalogues
 
     original = MarketplaceClient.__init__
@@ -291,7 +291,8 @@ def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect
         self._backoff = wait_none()  # the client's own retries, without their waits
 
     monkeypatch.setattr(MarketplaceClient, "__init__", no_backoff)
-    monkeypatch.setitem(flows.tasks.TASKS, plan_shop_work, flows.tasks.plan_shop.with_options(retry_delay_seconds=0.2))
+    monkeypatch.setitem(flows.tasks.TASKS, pull_before_planning,
+                        flows.tasks.pull_before_plan.with_options(retry_delay_seconds=0.2))
     attempts = inspect.signature(original).parameters["max_attempts"].default  # what the client tries
     market.admin.inject_fault("error_5xx_before", path="/order/list", count=attempts)
 
@@ -302,5 +303,5 @@ def test_an_outage_longer_than_the_clients_retries_is_retried_by_prefect(prefect
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
-    plan = [t for t in tasks if t.name.startswith("plan")]
-    assert [t.run_count for t in plan] == [2] and plan[0].state.is_completed()
+    pulled = [t for t in tasks if t.name.startswith("orders first")]  # the orders are pulled before planning
+    assert [t.run_count for t in pulled] == [2] and pulled[0].state.is_completed()

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
+from schemas.channel import channel_label
 from schemas.dates import WIB
 from schemas.orders import Order, status_label
 
@@ -20,6 +21,7 @@ SHEET_COLUMNS: dict[str, str] = {
     "created": "Tanggal Pesanan (WIB) / Order date (WIB)",
     "invoice": "No. Invoice / Invoice no.",
     "order_id": "No. Pesanan / Order ID",
+    "channel": "Kanal / Channel",
     "status": "Status",
     "status_code": "Kode Status / Status code",
     "product": "Produk / Product",
@@ -40,7 +42,8 @@ _INTEGERS = ("order_id", "status_code", "qty", "unit_price", "total", "shop_id",
 def order_lines(orders: Iterable[Order], group_of: Callable[[str], str]) -> pd.DataFrame:
     """One row per order line, with its group (``group_of(sku)``) and month (``YYYY-MM``, WIB)."""
     rows = [{
-        "created": o.create_time, "invoice": o.invoice, "order_id": o.order_id, "status": status_label(o.status),
+        "created": o.create_time, "invoice": o.invoice, "order_id": o.order_id,
+        "channel": channel_label(o.channel), "status": status_label(o.status),
         "status_code": o.status, "product": x.name, "sku": x.sku, "qty": x.quantity, "unit_price": x.price,
         "total": x.total_price, "buyer": o.buyer_name, "recipient": o.recipient.name, "phone": o.recipient.phone,
         "address": o.recipient.full_address(), "city": o.recipient.city, "shop_id": o.shop_id,
@@ -61,5 +64,5 @@ def order_sheet(lines: pd.DataFrame, *, with_shop: bool = False) -> pd.DataFrame
     cols = dict(SHEET_COLUMNS)
     if with_shop:
         cols[SHOP_COLUMN[0]] = SHOP_COLUMN[1]
-    df = lines.sort_values(["created", "order_id", "line"], kind="stable")
+    df = lines.sort_values(["created", "channel", "order_id", "line"], kind="stable")
     return df[list(cols)].rename(columns=cols).reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Listings as the pipeline last confirmed them on each shop (typed in, typed out)."""
+"""Listings as the pipeline last confirmed them on each channel's shops (typed in, typed out)."""
 
 from __future__ import annotations
 
@@ -22,33 +22,39 @@ def _known(row: Any) -> KnownListing:
 
 
 class Listings:
-    """The ``listings`` table: one row per shop and SKU."""
+    """The ``listings`` table: one row per channel, shop and SKU."""
 
-    def listings(self, *, shop_id: int | None = None, group_id: str | None = None) -> list[KnownListing]:
-        """Known listings (of a shop, of a group), by shop and SKU."""
+    def listings(self, *, shop_id: int | None = None, group_id: str | None = None,
+                 channel: str | None = "marketplace") -> list[KnownListing]:
+        """Known listings (of a channel — every channel's when ``channel`` is None —, of a shop,
+        of a group), by channel, shop and SKU."""
         q = select(*_COLUMNS)
+        if channel is not None:
+            q = q.where(ListingRow.channel == channel)
         if shop_id is not None:
             q = q.where(ListingRow.shop_id == shop_id)
         if group_id is not None:
             q = q.where(ListingRow.group_id == group_id)
         with self.session() as s:
-            return [_known(r) for r in s.execute(q.order_by(ListingRow.shop_id, ListingRow.sku))]
+            return [_known(r) for r in s.execute(q.order_by(ListingRow.channel, ListingRow.shop_id, ListingRow.sku))]
 
     def save_listings(self, rows: Iterable[KnownListing]) -> None:
-        """Insert or replace whole listings (``shop_id`` + ``sku`` is the key)."""
+        """Insert or replace whole listings (``channel`` + ``shop_id`` + ``sku`` is the key)."""
         now = utcnow()
         values = [dict(asdict(r), pictures=list(r.pictures), updated_at=now) for r in rows]
         with self.session() as s:
             for i in range(0, len(values), 500):
-                self._upsert(s, ListingRow, values[i:i + 500], ["shop_id", "sku"])
+                self._upsert(s, ListingRow, values[i:i + 500], ["channel", "shop_id", "sku"])
 
-    def update_listings(self, shop_id: int, changes: Mapping[str, Mapping[str, Any]]) -> None:
-        """Record what a channel confirmed for existing listings of ``shop_id``: SKU → the confirmed
-        fields only (one bulk UPDATE by primary key)."""
+    def update_listings(self, shop_id: int, changes: Mapping[str, Mapping[str, Any]], *,
+                        channel: str = "marketplace") -> None:
+        """Record what a channel confirmed for existing listings of ``shop_id`` on ``channel``: SKU
+        → the confirmed fields only (one bulk UPDATE by primary key)."""
         if not changes:
             return
         now = utcnow()
-        rows = [dict(fields, shop_id=shop_id, sku=sku, updated_at=now) for sku, fields in changes.items()]
+        rows = [dict(fields, channel=channel, shop_id=shop_id, sku=sku, updated_at=now)
+                for sku, fields in changes.items()]
         for r in rows:
             if "pictures" in r:
                 r["pictures"] = list(r["pictures"])

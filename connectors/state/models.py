@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -64,17 +76,21 @@ class Snapshot(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+CHANNEL_DEFAULT = "marketplace"
+
+
 class Listing(Base):
-    """A product on the marketplace as the pipeline last confirmed it (one per shop and SKU)."""
+    """A product on a channel as the pipeline last confirmed it (one per channel, shop and SKU)."""
 
     __tablename__ = "listings"
 
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True, default=CHANNEL_DEFAULT)
     shop_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     sku: Mapped[str] = mapped_column(String(50), primary_key=True)
     group_id: Mapped[str] = mapped_column(ForeignKey("groups.id"), index=True)
     product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    name: Mapped[str] = mapped_column(String(70))
-    category_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    category_id: Mapped[int] = mapped_column(BigInteger)
     price: Mapped[int] = mapped_column(BigInteger)
     # The stock last pushed and confirmed; schemas.stock.STOCK_UNKNOWN (-1) once a cancel made the marketplace
     # give units back by itself, until the next correction reads its figure again.
@@ -92,10 +108,11 @@ class Listing(Base):
 
 
 class Order(Base):
-    """An order as last pulled (upserted by ``order_id``)."""
+    """An order as last pulled (upserted by ``channel`` and ``order_id``)."""
 
     __tablename__ = "orders"
 
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True, default=CHANNEL_DEFAULT)
     order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     shop_id: Mapped[int] = mapped_column(BigInteger, index=True)
     invoice_ref_num: Mapped[str] = mapped_column(String(100), default="")
@@ -120,8 +137,11 @@ class OrderItem(Base):
     """One line of an order."""
 
     __tablename__ = "order_items"
+    __table_args__ = (ForeignKeyConstraint(["channel", "order_id"], ["orders.channel", "orders.order_id"],
+                                           name="fk_order_items_order"),)
 
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.order_id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True, default=CHANNEL_DEFAULT)
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     line: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     sku: Mapped[str] = mapped_column(String(50), default="", index=True)
@@ -183,4 +203,18 @@ class PictureUpload(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.order_id)
+class ShopToken(Base):
+    """A shop's tokens on a channel that authorises per shop, sealed (encrypted) with
+    ``LAPAK_SECRET_KEY``; the expiry times stay readable for warnings without the key."""
+
+    __tablename__ = "shop_tokens"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    access_expires: Mapped[int] = mapped_column(BigInteger)
+    refresh_expires: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.channel, OrderItem.order_id)

@@ -1,4 +1,4 @@
-"""Orders and their lines, stored once each (upsert by ``order_id``), typed in and out."""
+"""Orders and their lines, stored once each (upsert by channel and ``order_id``), typed in and out."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def order_row(o: Order) -> dict[str, Any]:
     """The ``orders`` row of an order (texts cut to their columns)."""
     r = o.recipient
     return dict(
-        order_id=o.order_id, shop_id=o.shop_id, invoice_ref_num=_clip(o.invoice, 100), status=int(o.status),
+        channel=o.channel, order_id=o.order_id, shop_id=o.shop_id, invoice_ref_num=_clip(o.invoice, 100),
+        status=int(o.status),
         create_time=int(o.create_time), update_time=int(o.update_time), buyer_name=_clip(o.buyer_name, 200),
         recipient_name=_clip(r.name, 200), recipient_phone=_clip(r.phone, 50),
         recipient_address=" ".join(r.address.split()), recipient_district=_clip(r.district, 200),
@@ -33,7 +34,7 @@ def order_row(o: Order) -> dict[str, Any]:
 
 
 def item_rows(o: Order) -> list[dict[str, Any]]:
-    return [dict(order_id=o.order_id, line=x.line, product_id=x.product_id, sku=_clip(x.sku, 50),
+    return [dict(channel=o.channel, order_id=o.order_id, line=x.line, product_id=x.product_id, sku=_clip(x.sku, 50),
                  name=_clip(x.name, 200), quantity=x.quantity, price=x.price, total_price=x.total_price)
             for x in o.lines]
 
@@ -46,33 +47,39 @@ def _order(row: OrderRow, items: Sequence[ItemRow]) -> Order:
                             price=i.price, total_price=i.total_price) for i in items)
     return Order(order_id=row.order_id, shop_id=row.shop_id, invoice=row.invoice_ref_num, status=row.status,
                  create_time=row.create_time, update_time=row.update_time, lines=lines, buyer_name=row.buyer_name,
-                 recipient=recipient, shipping_cost=row.shipping_cost, total_amount=row.total_amount)
+                 recipient=recipient, shipping_cost=row.shipping_cost, total_amount=row.total_amount,
+                 channel=row.channel)
 
 
 class Orders:
     """The ``orders`` and ``order_items`` tables."""
 
     def upsert_orders(self, orders: Sequence[Order]) -> tuple[int, int]:
-        """Store orders by ``order_id`` (lines replaced with the order). Returns (new, changed).
+        """Store orders by (channel, ``order_id``) (lines replaced with the order). Returns (new, changed).
 
-        An order stored as live that is now cancelled gave its units back on the channel by
-        itself: its listings' ``stock`` becomes ``STOCK_UNKNOWN`` in the same transaction, so the
-        next stock correction reads the channel's figure again (also after a crash)."""
+        An order stored as live that is now cancelled may have given its units back on its channel:
+        its listings' ``stock`` becomes ``STOCK_UNKNOWN`` in the same transaction, so the next stock
+        correction reads the channel's figure again (also after a crash). All orders of one call
+        come from one channel."""
         if not orders:
             return 0, 0
+        channel = orders[0].channel
+        if any(o.channel != channel for o in orders):
+            raise ValueError("upsert_orders takes the orders of one channel at a time")
         rows, ids = [order_row(o) for o in orders], [o.order_id for o in orders]
         with self.session() as s:
             known = {r.order_id: r for r in s.execute(
                 select(OrderRow.order_id, OrderRow.update_time, OrderRow.status, OrderRow.updated_at)
-                .where(OrderRow.order_id.in_(ids)))}
+                .where(OrderRow.channel == channel, OrderRow.order_id.in_(ids)))}
             now = utcnow()
             for row in rows:
                 # ``updated_at`` is when the stored order last changed, not when it was last read again.
                 k = known.get(row["order_id"])
                 same = k is not None and (k.status, k.update_time) == (row["status"], row["update_time"])
                 row["updated_at"] = k.updated_at if same else now
-            self._upsert(s, OrderRow, rows, ["order_id"])
-            s.query(ItemRow).filter(ItemRow.order_id.in_(ids)).delete(synchronize_session=False)
+            self._upsert(s, OrderRow, rows, ["channel", "order_id"])
+            s.query(ItemRow).filter(ItemRow.channel == channel, ItemRow.order_id.in_(ids)).delete(
+                synchronize_session=False)
             items = [i for o in orders for i in item_rows(o)]
             if items:
                 s.execute(ItemRow.__table__.insert(), items)
@@ -84,34 +91,36 @@ class Orders:
     @staticmethod
     def _mark_listings(s: Any, orders: Sequence[Order], known: dict[int, Any]) -> None:
         # A product with an order keeps its name (the marketplace refuses a rename).
-        for shop_id, sku in {(o.shop_id, x.sku) for o in orders for x in o.lines}:
-            s.execute(update(ListingRow).where(ListingRow.shop_id == shop_id, ListingRow.sku == sku)
-                      .values(has_orders=True))
-        gave_back = {(o.shop_id, x.sku) for o in orders if o.order_id in known and o.cancelled
+        for channel, shop_id, sku in {(o.channel, o.shop_id, x.sku) for o in orders for x in o.lines}:
+            s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
+                                               ListingRow.sku == sku).values(has_orders=True))
+        gave_back = {(o.channel, o.shop_id, x.sku) for o in orders if o.order_id in known and o.cancelled
                      and known[o.order_id].status not in CANCELLED for x in o.lines}
-        for shop_id, sku in gave_back:
-            s.execute(update(ListingRow).where(ListingRow.shop_id == shop_id, ListingRow.sku == sku)
-                      .values(stock=STOCK_UNKNOWN))
+        for channel, shop_id, sku in gave_back:
+            s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
+                                               ListingRow.sku == sku).values(stock=STOCK_UNKNOWN))
 
-    def order_states(self, order_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
-        """``(status, update_time)`` of the stored orders among ``order_ids`` (unknown ids are absent)."""
+    def order_states(self, order_ids: Iterable[int], channel: str = "marketplace") -> dict[int, tuple[int, int]]:
+        """``(status, update_time)`` of the channel's stored orders among ``order_ids`` (unknown ids are absent)."""
         ids = list(dict.fromkeys(int(i) for i in order_ids))
         out: dict[int, tuple[int, int]] = {}
         with self.session() as s:
             for i in range(0, len(ids), 500):  # stay far below any driver's bound-parameter limit
                 q = select(OrderRow.order_id, OrderRow.status, OrderRow.update_time).where(
-                    OrderRow.order_id.in_(ids[i:i + 500]))
+                    OrderRow.channel == channel, OrderRow.order_id.in_(ids[i:i + 500]))
                 out.update({oid: (status, updated) for oid, status, updated in s.execute(q)})
         return out
 
-    def open_order_ids(self, shop_id: int) -> list[int]:
+    def open_order_ids(self, shop_id: int, channel: str = "marketplace") -> list[int]:
         """Orders that can still change status (not finished, not cancelled)."""
         with self.session() as s:
-            q = select(OrderRow.order_id).where(OrderRow.shop_id == shop_id, OrderRow.status.not_in(FINISHED))
+            q = select(OrderRow.order_id).where(OrderRow.channel == channel, OrderRow.shop_id == shop_id,
+                                                OrderRow.status.not_in(FINISHED))
             return list(s.scalars(q))
 
-    def units_sold(self, shop_id: int, since: dict[str, int]) -> dict[str, int]:
-        """Units in non-cancelled orders per SKU, counting orders created at or after ``since[sku]`` (UNIX s).
+    def units_sold(self, since: dict[str, int]) -> dict[str, int]:
+        """Units in non-cancelled orders per SKU on ANY channel and shop (one stock: a SKU is its
+        group's wherever it sells), counting orders created at or after ``since[sku]`` (UNIX s).
 
         An order's ``create_time`` has whole seconds: one created in the same second as the count
         may have come after it, so it counts as sold (the stock pushed errs low, never high)."""
@@ -119,8 +128,8 @@ class Orders:
             return {}
         with self.session() as s:
             q = (select(ItemRow.sku, OrderRow.create_time, func.sum(ItemRow.quantity))
-                 .join(OrderRow, OrderRow.order_id == ItemRow.order_id)
-                 .where(OrderRow.shop_id == shop_id, OrderRow.status.not_in(CANCELLED), ItemRow.sku.in_(list(since)))
+                 .join(OrderRow, (OrderRow.channel == ItemRow.channel) & (OrderRow.order_id == ItemRow.order_id))
+                 .where(OrderRow.status.not_in(CANCELLED), ItemRow.sku.in_(list(since)))
                  .group_by(ItemRow.sku, OrderRow.create_time))
             sold: dict[str, int] = {}
             for sku, created, qty in s.execute(q):
@@ -129,30 +138,36 @@ class Orders:
             return sold
 
     def orders_for(self, shop_id: int | None = None, created_from: int | None = None,
-                   created_to: int | None = None) -> list[Order]:
-        """Stored orders (of a shop; created in ``[created_from, created_to)``), oldest first."""
+                   created_to: int | None = None, *, channel: str | None = "marketplace") -> list[Order]:
+        """Stored orders (of a channel — every channel's when None —; of a shop; created in
+        ``[created_from, created_to)``), oldest first."""
         with self.session() as s:
             q = select(OrderRow)
+            if channel is not None:
+                q = q.where(OrderRow.channel == channel)
             if shop_id is not None:
                 q = q.where(OrderRow.shop_id == shop_id)
             if created_from is not None:
                 q = q.where(OrderRow.create_time >= created_from)
             if created_to is not None:
                 q = q.where(OrderRow.create_time < created_to)
-            rows = list(s.scalars(q.order_by(OrderRow.create_time, OrderRow.order_id)))
-            items: dict[int, list[ItemRow]] = {}
-            if rows:
-                for it in s.scalars(select(ItemRow).where(ItemRow.order_id.in_([o.order_id for o in rows]))
-                                    .order_by(ItemRow.order_id, ItemRow.line)):
-                    items.setdefault(it.order_id, []).append(it)
-            return [_order(o, items.get(o.order_id, [])) for o in rows]
+            rows = list(s.scalars(q.order_by(OrderRow.create_time, OrderRow.channel, OrderRow.order_id)))
+            items: dict[tuple[str, int], list[ItemRow]] = {}
+            for channel_of in {o.channel for o in rows}:
+                ids = [o.order_id for o in rows if o.channel == channel_of]
+                for i in range(0, len(ids), 500):
+                    for it in s.scalars(select(ItemRow).where(ItemRow.channel == channel_of,
+                                                              ItemRow.order_id.in_(ids[i:i + 500]))
+                                        .order_by(ItemRow.order_id, ItemRow.line)):
+                        items.setdefault((it.channel, it.order_id), []).append(it)
+            return [_order(o, items.get((o.channel, o.order_id), [])) for o in rows]
 
-    def order_times_changed_since(self, since: datetime) -> list[tuple[int, int]]:
-        """``(shop_id, create_time)`` of every order stored or changed at or after ``since``
+    def order_times_changed_since(self, since: datetime) -> list[tuple[str, int, int]]:
+        """``(channel, shop_id, create_time)`` of every order stored or changed at or after ``since``
         (e.g. to find the order-sheet months a crashed run left unwritten)."""
         with self.session() as s:
-            q = select(OrderRow.shop_id, OrderRow.create_time).where(OrderRow.updated_at >= since)
-            return [(int(shop), int(t)) for shop, t in s.execute(q)]
+            q = select(OrderRow.channel, OrderRow.shop_id, OrderRow.create_time).where(OrderRow.updated_at >= since)
+            return [(str(ch), int(shop), int(t)) for ch, shop, t in s.execute(q)]
 
     def count_orders(self) -> int:
         with self.session() as s:

@@ -25,16 +25,33 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
+    if args.kind == "tiktok":
+        from connectors.tiktok_sandbox.server import run_from_cli as run_tiktok
+
+        args.data = args.data or "var/sandbox-tiktok"
+        return run_tiktok(args)
     from connectors.sandbox.server import run_from_cli
 
+    args.data = args.data or "var/sandbox"
     return run_from_cli(args)
 
 
 def _check_config(path: str) -> None:
     """Fail fast, naming the file and key, before a flow (and perhaps a Prefect server) starts."""
-    from connectors.config import client_secret, load_config
+    from connectors.config import app_secret, client_secret, load_config
+    from connectors.state.tokens import secret_key_from_env
 
-    client_secret(load_config(path).marketplace)
+    config = load_config(path)
+    client_secret(config.marketplace)
+    if config.tiktok is not None:
+        app_secret(config.tiktok)
+        secret_key_from_env()  # the shops' tokens are kept sealed with it
+
+
+def _cmd_authorize(args: argparse.Namespace) -> int:
+    from flows.cli.authorize import authorize_command
+
+    return authorize_command(args)
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -89,6 +106,8 @@ def _run_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--config", default="lapak.toml")
     s.add_argument("--start", required=True, metavar="YYYY-MM-DD")
     s.add_argument("--end", required=True, metavar="YYYY-MM-DD")
+    s.add_argument("--channel", choices=("marketplace", "tiktok"), default=None,
+                   help="only this channel's shops (default: every configured channel)")
     s.set_defaults(func=_cmd_backfill)
 
     s = sub.add_parser("serve", help="serve the deployments with their schedules")
@@ -99,9 +118,14 @@ def _run_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _tool_commands(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("sandbox", help="run the sandbox marketplace on 127.0.0.1")
+    s = sub.add_parser("sandbox", help="run a sandbox marketplace on 127.0.0.1")
+    s.add_argument("--kind", choices=("marketplace", "tiktok"), default="marketplace",
+                   help="which channel's contract it speaks (default: the first marketplace)")
     s.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    s.add_argument("--data", metavar="DIR", default="var/sandbox", help="state folder (survives restarts)")
+    s.add_argument("--data", metavar="DIR", default=None,
+                   help="state folder, surviving restarts (default var/sandbox, or var/sandbox-tiktok)")
+    s.add_argument("--app-key", default=None, help="--kind tiktok: the app key it accepts")
+    s.add_argument("--app-secret", default=None, help="--kind tiktok: the app secret it accepts")
     s.add_argument("--client-id", default=None)
     s.add_argument("--client-secret", default=None)
     s.add_argument("--fs-id", type=int, default=None)
@@ -117,6 +141,13 @@ def _tool_commands(sub: argparse._SubParsersAction) -> None:
                    help="check it as this group (its SKUs, its photos folder with --config)")
     s.add_argument("--out", default=None, metavar="DIR", help="where the annotated copy goes (default: out/)")
     s.set_defaults(func=_cmd_check)
+
+    s = sub.add_parser("authorize", help="keep a shop's tokens after its seller authorised the app")
+    s.add_argument("channel", choices=("tiktok",))
+    s.add_argument("--config", default="lapak.toml")
+    s.add_argument("--shop", required=True, metavar="ID")
+    s.add_argument("--code", required=True, metavar="CODE", help="the seller's one-time authorisation code")
+    s.set_defaults(func=_cmd_authorize)
 
     s = sub.add_parser("template", help="write the blank catalogue template (XLSX)")
     s.add_argument("file")

@@ -13,6 +13,7 @@ from pathlib import Path
 from flows.engine.order_runs import OrdersRunError, totals
 from flows.orders import backfill_orders, pull_orders
 from flows.sync import sync_catalogues
+from schemas.channel import channel_label
 from schemas.errors import LapakError, NeedsOperator
 from schemas.orders import UNASSIGNED
 
@@ -29,10 +30,20 @@ def print_sync_summary(summary: dict) -> None:
             print(f"    {r['error']}")
         if r.get("note"):
             print(f"    note: {r['note']}")
+        if r.get("not_listed_on"):
+            print(f"    rows not listed on {r['not_listed_on']} (only on the marketplace; the rejects report says why)")
     verb = "planned (dry run: nothing written)" if summary["dry_run"] else "made"
-    total = summary["planned_writes"] if summary["dry_run"] else sum(summary["writes"].values())
-    photos = summary.get("photos_uploaded", 0)
+    by_channel = summary.get("writes_by_channel") or {}
+    first = sum(summary["writes"].values()) - sum(n for ch, n in by_channel.items() if ch != "marketplace")
+    total = summary["planned_writes"] if summary["dry_run"] else first
+    photos = (summary.get("photos_by_channel") or {}).get("marketplace", summary.get("photos_uploaded", 0))
     print(f"{total} marketplace writes {verb}" + (f"; {photos} photos uploaded / foto diunggah." if photos else "."))
+    for channel, n in sorted(by_channel.items()):
+        if channel != "marketplace" and not summary["dry_run"]:
+            up = (summary.get("photos_by_channel") or {}).get(channel, 0)
+            print(f"{n} {channel_label(channel)} writes made" + (f"; {up} photos uploaded there." if up else "."))
+    for warning in summary.get("warnings") or []:
+        print(f"warning: {warning}")
 
 
 def sync_command(args: argparse.Namespace) -> int:
@@ -68,10 +79,13 @@ def format_orders_summary(summary: dict, max_sheets: int = 8) -> str:
     if rows := summary.get("groups") or []:
         out.append(f"  {'kelompok / group':32} {'new':>5} {'changed':>8} {'stock':>6}")
         for r in rows:
-            line = f"  {r['group']:32} {r['orders_new']:5} {r['orders_changed']:8} {r['stock_pushed']:6}"
+            channel = r.get("channel", "marketplace")
+            label = r["group"] if channel == "marketplace" else f"{r['group']} · {channel_label(channel)}"
+            line = f"  {label:32} {r['orders_new']:5} {r['orders_changed']:8} {r['stock_pushed']:6}"
             out.append(line + (f"  GAGAL / FAILED: {r['error']}" if r["error"] else ""))
     out.append(f"Koreksi stok / Stock corrections pushed: {t['stock_pushed']}"
                + (f", {t['stock_failed']} not applied (see the logs)" if t["stock_failed"] else ""))
+    out += [f"warning: {w}" for w in summary.get("warnings") or []]
     return "\n".join(out + _sheet_lines(summary, max_sheets))
 
 
@@ -115,4 +129,5 @@ def backfill_command(args: argparse.Namespace) -> int:
     start, end = parse_day("start", args.start), parse_day("end", args.end)
     if start > end:
         raise LapakError(f"--start {start} is after --end {end}")
-    return _print_orders(lambda: backfill_orders(str(args.config), start, end))
+    channel = getattr(args, "channel", None)
+    return _print_orders(lambda: backfill_orders(str(args.config), start, end, channel))

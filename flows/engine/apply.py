@@ -15,7 +15,16 @@ from typing import Any
 
 from flows.engine.batching import batched
 from flows.engine.runtime import Runtime
-from schemas.channel import Channel, ChannelLimits, ListingEdit, NewListing, ProductRef, SetNumber, WriteResult
+from schemas.channel import (
+    Channel,
+    ChannelLimits,
+    ListingEdit,
+    NewListing,
+    ProductRef,
+    SetNumber,
+    ShopRef,
+    WriteResult,
+)
 from schemas.listing import KnownListing
 from schemas.plan import Create, Edit, Entry, Toggle, WriteKind
 
@@ -71,24 +80,27 @@ WRITERS: dict[WriteKind, Writer] = {
 }
 
 
-def _record(rt: Runtime, shop_id: int, writer: Writer, chunk: Sequence[Entry], result: WriteResult) -> None:
+def _record(rt: Runtime, shop: ShopRef, writer: Writer, chunk: Sequence[Entry], result: WriteResult) -> None:
     """Store what the channel confirmed of one batch."""
     by_sku = {r.sku: r for r in chunk}
     ok = [by_sku[o.sku] for o in result.applied if o.sku in by_sku]
     if writer.confirmed is not None:
-        rt.store.update_listings(shop_id, {r.sku: writer.confirmed(r) for r in ok})
+        rt.store.update_listings(shop.shop_id, {r.sku: writer.confirmed(r) for r in ok}, channel=shop.channel)
         return
     ids = {o.sku: o.product_id for o in result.applied}
-    rt.store.save_listings([KnownListing.created(shop_id, c.listing, ids.get(c.sku), c.stock) for c in ok])
+    rt.store.save_listings([KnownListing.created(shop.shop_id, c.listing, ids.get(c.sku), c.stock, shop.channel)
+                            for c in ok])
 
 
-def apply_writes(rt: Runtime, shop_id: int, kind: WriteKind, rows: Sequence[Entry]) -> Applied:
+def apply_writes(rt: Runtime, shop: ShopRef | int, kind: WriteKind, rows: Sequence[Entry]) -> Applied:
     """Send one kind of write in batches; record each confirmed row before the next batch."""
+    shop = ShopRef.of(shop)
     writer = WRITERS[WriteKind(kind)]
+    channel = rt.channel_of(shop)
     out = Applied()
-    for chunk in batched(rows, writer.batch(rt.channel.limits)):
-        result = writer.send(rt.channel, shop_id, chunk)
-        _record(rt, shop_id, writer, chunk, result)
+    for chunk in batched(rows, writer.batch(channel.limits)):
+        result = writer.send(channel, shop.shop_id, chunk)
+        _record(rt, shop, writer, chunk, result)
         rt.progress.wrote(len(chunk))
         out.applied += len(result.applied)
         out.failed += [(f.sku, f.error or "failed") for f in result.failed]

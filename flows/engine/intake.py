@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -20,12 +20,15 @@ import pandas as pd
 
 from connectors.catalogue import RawCatalogue, read_catalogue
 from connectors.sheets import write_rejects_report
+from flows.engine.channels import fit_for_channels
 from flows.engine.photos import resolve_photos
 from flows.engine.runtime import Runtime, open_channel
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
-from schemas.channel import Channel
+from schemas.channel import MARKETPLACE, Channel
+from schemas.channel_rules import CategoryMap
 from schemas.config import GroupConfig, LapakConfig
 from schemas.dates import WIB, StatedDate, spoken
+from schemas.errors import LapakError
 from schemas.listing import Listing, Reject, listings_of
 from schemas.normalise import normalise
 from schemas.rejects import IntakeResult
@@ -72,16 +75,31 @@ class GroupCatalogue:
     report_csv: str | None
     reject_lines: int = 0  # problem lines in the group's report (rejects and warnings)
     first_rejects: tuple[Reject, ...] = ()
+    channel_listings: dict[str, tuple[Listing, ...]] = field(default_factory=dict)  # other channels' copies
+    channel_left_off: dict[str, int] = field(default_factory=dict)  # rows not listable on another channel
 
     @classmethod
-    def of(cls, intake: GroupIntake, saved: datetime | None) -> GroupCatalogue:
+    def of(cls, intake: GroupIntake, saved: datetime | None, listings: list[Listing] | None = None,
+           channel_listings: dict[str, tuple[Listing, ...]] | None = None,
+           channel_left_off: dict[str, int] | None = None) -> GroupCatalogue:
         r = intake.result
         first = tuple(Reject(**row) for row in r.rejects.head(FIRST_REJECTS).to_dict("records"))
-        return cls(group=intake.group, file=r.file, listings=tuple(listings_of(r.listings)), rows_in=r.rows_in,
-                   rejected=r.rejected_rows, warnings=r.warnings, fingerprint=intake.fingerprint,
+        return cls(group=intake.group, file=r.file, listings=tuple(listings if listings is not None
+                                                                   else listings_of(r.listings)),
+                   rows_in=r.rows_in, rejected=r.rejected_rows, warnings=r.warnings, fingerprint=intake.fingerprint,
                    stated=intake.raw.recorded_on, saved=saved, reject_lines=len(r.rejects), first_rejects=first,
                    report_xlsx=str(intake.report_xlsx) if intake.report_xlsx else None,
-                   report_csv=str(intake.report_csv) if intake.report_csv else None)
+                   report_csv=str(intake.report_csv) if intake.report_csv else None,
+                   channel_listings=channel_listings or {}, channel_left_off=channel_left_off or {})
+
+    def listings_on(self, channel: str) -> tuple[Listing, ...]:
+        """The group's listings as ``channel`` takes them."""
+        if channel == MARKETPLACE:
+            return self.listings
+        if channel not in self.channel_listings:
+            raise LapakError(f"{self.group.id}: the catalogue could not be fitted to {channel} (its categories "
+                             "could not be read); nothing was changed there")
+        return self.channel_listings[channel]
 
     def summary(self) -> dict:
         return {"group": self.group.id, "name": self.group.name, "file": self.file, "rows_in": self.rows_in,
@@ -236,14 +254,23 @@ def catalogue_source(config: LapakConfig, group: GroupConfig) -> str | Path:
     return group.catalogue if group.catalogue_is_url else config.path(group.catalogue)
 
 
-def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex) -> GroupCatalogue:
-    """Read, normalise and report one group's catalogue (raises CatalogueError when unreadable)."""
+def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex,
+               channel_maps: dict[str, CategoryMap | Exception] | None = None) -> GroupCatalogue:
+    """Read, normalise and report one group's catalogue, fitted to every other channel it sells on
+    (``channel_maps``: their category maps); raises CatalogueError when unreadable."""
     source = catalogue_source(rt.config, group)
     places = photo_places(rt.config, group, source, rt.config.output_dir)
     raw, result = intake_catalogue(source, group.id, categories, places)
+    listings = listings_of(result.listings)
+    fitted, lines, left_off = fit_for_channels(group, listings, channel_maps or {}, categories, result.file,
+                                               result.headers)
+    if len(lines):
+        result.rejects = pd.concat([result.rejects, lines.astype(result.rejects.dtypes.to_dict())],
+                                   ignore_index=True)
     intake = write_report(rt.config.output_dir, GroupIntake(group=group, result=result, raw=raw))
-    log.info("%s: %s (rejects report: %s)", group.id, result.summary_line(), intake.report_xlsx)
-    return GroupCatalogue.of(intake, saved_at(source))
+    log.info("%s: %s%s (rejects report: %s)", group.id, result.summary_line(),
+             "".join(f"; not on {ch}: {n}" for ch, n in left_off.items() if n), intake.report_xlsx)
+    return GroupCatalogue.of(intake, saved_at(source), listings, fitted, left_off)
 
 
 def group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:

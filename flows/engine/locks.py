@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from connectors.state import StateStore
+from schemas.channel import MARKETPLACE, ShopRef
 
 log = logging.getLogger("lapak.locks")
 
@@ -39,8 +40,9 @@ DEFAULT_LEASE_S = 90.0
 POLL_S = 0.5
 
 
-def lock_name(shop_id: int) -> str:
-    return f"shop:{int(shop_id)}"
+def lock_name(shop: ShopRef | int) -> str:
+    shop = ShopRef.of(shop)
+    return f"shop:{shop.shop_id}" if shop.channel == MARKETPLACE else f"shop:{shop.channel}:{shop.shop_id}"
 
 
 def lock_owner(what: str, run: str = "") -> str:
@@ -56,7 +58,7 @@ def _when(t: datetime | None) -> str:
 class LockBusy(RuntimeError):
     """A shop stayed locked by another run for longer than the wait; names the shop and the holder."""
 
-    def __init__(self, shop_id: int, holder: dict | None, waited_s: float) -> None:
+    def __init__(self, shop_id: ShopRef | int, holder: dict | None, waited_s: float) -> None:
         self.shop_id = shop_id
         self.holder = holder or {}
         who = self.holder.get("owner", "another run")
@@ -75,14 +77,14 @@ class ShopLocks:
     ``lease_s``) is dropped from ``held`` and logged as an error.
     """
 
-    def __init__(self, store: StateStore, shop_ids: Iterable[int], owner: str, *,
+    def __init__(self, store: StateStore, shop_ids: Iterable[ShopRef | int], owner: str, *,
                  wait_s: float | None = None, lease_s: float | None = None, poll_s: float = POLL_S) -> None:
         # Defaults read now, not at import: a test harness may shorten them.
         lease_s = DEFAULT_LEASE_S if lease_s is None else lease_s
         if lease_s <= 0:
             raise ValueError("lease_s must be positive")
         self.store = store
-        self.shop_ids = sorted({int(s) for s in shop_ids})
+        self.shop_ids = sorted({ShopRef.of(s) for s in shop_ids})  # one order for every run: no deadlock
         self.owner = owner
         self.wait_s = max(0.0, DEFAULT_WAIT_S if wait_s is None else wait_s)
         self.lease_s = lease_s
@@ -93,7 +95,7 @@ class ShopLocks:
         self._beat: threading.Thread | None = None
 
     def __repr__(self) -> str:
-        return f"ShopLocks(shops={self.shop_ids}, owner={self.owner!r}, held={self.held})"
+        return f"ShopLocks(shops={[str(s) for s in self.shop_ids]}, owner={self.owner!r}, held={self.held})"
 
     def acquire(self) -> ShopLocks:
         start = time.monotonic()
@@ -153,7 +155,7 @@ class ShopLocks:
         self.release()
 
 
-def shop_locks(store: StateStore, shop_ids: Iterable[int], owner: str, wait_s: float | None = None, *,
+def shop_locks(store: StateStore, shop_ids: Iterable[ShopRef | int], owner: str, wait_s: float | None = None, *,
                lease_s: float | None = None) -> ShopLocks:
     """A context manager holding every shop in ``shop_ids`` for one run (see :class:`ShopLocks`)."""
     return ShopLocks(store, shop_ids, owner, wait_s=wait_s, lease_s=lease_s)

@@ -1,11 +1,14 @@
-"""Order pulls and backfills for every configured shop, and what they did per group.
+"""Order pulls and backfills for every configured shop on every channel, and what they did per group.
 
-A step per shop (one failed shop doesn't stop the others, but the run then fails), then one
-step rewriting the order sheets of the months touched. The run is recorded in the state store.
+A step per shop pulls its orders (one failed shop doesn't stop the others, but the run then
+fails); once every shop's orders are in, a step per shop corrects its stock (one stock across
+channels: a sale on one channel lowers every other); then one step rewrites the order sheets of
+the months touched. The run is recorded in the state store.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date
 from typing import Any
@@ -13,11 +16,15 @@ from typing import Any
 from flows.engine.locks import lock_owner, shop_locks
 from flows.engine.order_sheets import ORDERS_DIR, write_pending_sheets
 from flows.engine.orders import backfill_for_shop, pull_orders_for_shop
-from flows.engine.runtime import Runtime
+from flows.engine.runtime import Runtime, authorisation_warnings
 from flows.engine.steps import Steps, settle
+from flows.engine.stock import correct_stock
+from schemas.channel import ShopRef
 from schemas.dates import day_bounds
 from schemas.errors import NeedsOperator
 from schemas.orders import UNASSIGNED
+
+log = logging.getLogger("lapak.orders")
 
 
 class OrdersRunError(NeedsOperator):
@@ -45,7 +52,7 @@ def group_rows(rt: Runtime, summary: dict) -> list[dict]:
         for gid, name in names:
             counts = per_group.get(gid, {})
             rows.append({
-                "group": gid, "name": name, "shop_id": shop,
+                "group": gid, "name": name, "channel": shop.channel, "shop_id": shop.shop_id,
                 "orders_new": counts.get("new", 0), "orders_changed": counts.get("changed", 0),
                 "stock_pushed": sum(p["group"] == gid for p in stock.get("pushed", [])),
                 "stock_failed": sum(f["group"] == gid for f in stock.get("failed", [])),
@@ -66,14 +73,15 @@ def totals(summary: dict) -> dict:
     }
 
 
-def _run_shops(rt: Runtime, steps: Steps, flow: str, step: Any, args: tuple, info: dict) -> dict:
-    """``step(shop, *args)`` for every shop, the sheets of the months touched, the summary; every
-    shop's lease held throughout (one run per shop at a time)."""
+def _run_shops(rt: Runtime, steps: Steps, flow: str, step: Any, args: tuple, info: dict,
+               channel: str | None = None) -> dict:
+    """``step(shop, *args)`` for every shop (of ``channel``), their stock corrected, the sheets of
+    the months touched, the summary; every shop's lease held throughout (one run per shop at a time)."""
     with shop_locks(rt.store, rt.shops(), owner=lock_owner(flow, rt.label)):
         run_id = rt.store.start_run(flow)
         summary: dict[str, Any] = {"flow": flow, **info, "shops": {}, "errors": {}}
         try:
-            _collect(rt, steps, summary, step, args)
+            _collect(rt, steps, summary, step, args, channel)
         except BaseException as err:
             summary["errors"]["run"] = f"{type(err).__name__}: {err}"
             rt.store.finish_run(run_id, "FAILED", summary)
@@ -82,37 +90,69 @@ def _run_shops(rt: Runtime, steps: Steps, flow: str, step: Any, args: tuple, inf
     return summary
 
 
-def _collect(rt: Runtime, steps: Steps, summary: dict, step: Any, args: tuple) -> None:
-    done = settle({shop: steps.submit(step, shop, *args) for shop in sorted(rt.shops())})
+def _collect(rt: Runtime, steps: Steps, summary: dict, step: Any, args: tuple, channel: str | None) -> None:
+    done = settle({shop: steps.submit(step, shop, *args) for shop in sorted(rt.shops(channel))})
     for shop, res in done.items():
         if isinstance(res, Exception):
             summary["errors"][str(shop)] = f"{type(res).__name__}: {res}"
         else:
             summary["shops"][str(shop)] = res
+    # Every channel's orders are in: now each shop's stock (of every channel) is corrected.
+    pulled = [shop for shop in sorted(rt.shops()) if str(shop) not in summary["errors"]]
+    corrected = settle({shop: steps.submit(correct_shop_stock, shop) for shop in pulled})
+    for shop, res in corrected.items():
+        if isinstance(res, Exception):
+            summary["errors"][str(shop)] = f"stock not corrected: {type(res).__name__}: {res}"
+        else:
+            summary["shops"].setdefault(str(shop), _untouched(shop))["stock"] = res
     summary["months"] = sorted({m for r in summary["shops"].values() for m in r["months"]})
     summary["sheets"] = steps.submit(write_sheets, summary["months"]).result()
     summary["sheets_dir"] = str(rt.config.output_dir / ORDERS_DIR)
     summary["groups"] = group_rows(rt, summary)
     summary["totals"] = totals(summary)
+    summary["warnings"] = authorisation_warnings(rt)
+    for warning in summary["warnings"]:
+        log.warning("%s", warning)
 
 
-def pull_shop(rt: Runtime, shop_id: int, now: int) -> dict:
-    """The step per shop of an order pull: its new and changed orders, its stock corrected."""
-    return pull_orders_for_shop(rt, shop_id, now=now, lookback_s=int(rt.config.orders.lookback_hours * 3600),
-                                first_run_s=int(rt.config.orders.first_run_days * 86400))
+def _untouched(shop: ShopRef) -> dict:
+    """The result of a shop whose orders were not read in this run (a backfill of another channel)."""
+    return {"shop_id": shop.shop_id, "channel": shop.channel, "new": 0, "changed": 0, "pulled": 0, "refreshed": 0,
+            "skus": [], "months": [], "groups": {}, "orders": []}
+
+
+def pull_shop(rt: Runtime, shop: ShopRef, now: int) -> dict:
+    """The step per shop of an order pull: its new and changed orders (stock is corrected after every shop's)."""
+    return pull_orders_for_shop(rt, shop, now=now, lookback_s=int(rt.config.orders.lookback_hours * 3600),
+                                first_run_s=int(rt.config.orders.first_run_days * 86400), correct=False)
+
+
+def backfill_shop(rt: Runtime, shop: ShopRef, start: int, end: int) -> dict:
+    """The step per shop of a backfill (stock is corrected after every shop's)."""
+    return backfill_for_shop(rt, shop, start, end, correct=False)
+
+
+def correct_shop_stock(rt: Runtime, shop: ShopRef) -> dict:
+    """The step per shop that pushes the stock rule where the shop shows more (or was never told)."""
+    return correct_stock(rt, shop)
 
 
 def run_order_pull(rt: Runtime, steps: Steps, now: int | None = None) -> dict:
-    """Pull every shop's new and changed orders (one cut-off for all), correct stock, write sheets."""
+    """Pull every shop's new and changed orders on every channel (one cut-off for all), then
+    correct every shop's stock, write sheets."""
     now = int(time.time()) if now is None else int(now)
     return _run_shops(rt, steps, "pull-orders", pull_shop, (now,), {"now": now})
 
 
-def run_backfill(rt: Runtime, steps: Steps, start: date, end: date) -> dict:
-    """Store every order created from ``start`` 00:00 to ``end`` 24:00 (WIB, inclusive days)."""
+def run_backfill(rt: Runtime, steps: Steps, start: date, end: date, channel: str | None = None) -> dict:
+    """Store every order created from ``start`` 00:00 to ``end`` 24:00 (WIB, inclusive days) on
+    ``channel`` (default: every configured channel)."""
+    if channel is not None and channel not in rt.config.channels:
+        raise ValueError(f"channel {channel!r} is not configured (configured: {', '.join(rt.config.channels)})")
     lo, hi = day_bounds(start, end)
-    return _run_shops(rt, steps, "backfill-orders", backfill_for_shop, (lo, hi),
-                      {"start": start.isoformat(), "end": end.isoformat(), "window": [lo, hi]})
+    return _run_shops(rt, steps, "backfill-orders", backfill_shop, (lo, hi),
+                      {"start": start.isoformat(), "end": end.isoformat(), "window": [lo, hi],
+                       "channel": channel or "all"}, channel)
 
 
 def raise_for_errors(summary: dict) -> None:

@@ -1,6 +1,7 @@
 """Order sheets rewritten from the state store: ``<output>/orders/<group>/<YYYY-MM>.xlsx`` and ``.csv``.
 
-One line per order item; an item's group is that of the shop's listing with its SKU; items of
+One line per order item, with the channel it came from; an item's group is that of the shop's
+listing with its SKU; items of
 unknown SKUs go to ``orders/_unassigned/`` (with a warning). Every stored order reaches its
 sheet: a run killed between storing orders and writing their sheets leaves them pending, and
 the next run writes them (:func:`write_pending_sheets`).
@@ -33,10 +34,11 @@ def _lines(rt: Runtime, months: Iterable[str] | None) -> pd.DataFrame:
     """Every stored order line of ``months`` (all months: None), with its group and month."""
     bounds = [month_bounds(m) for m in sorted(months)] if months is not None else [(None, None)]
     frames = []
-    for shop_id in sorted(rt.shops()):
-        index = ShopIndex.of(rt.store.listings(shop_id=shop_id))
+    for shop in sorted(rt.shops()):
+        index = ShopIndex.of(rt.store.listings(shop_id=shop.shop_id, channel=shop.channel))
         for lo, hi in bounds:
-            frame = order_lines(rt.store.orders_for(shop_id, created_from=lo, created_to=hi), index.group)
+            orders = rt.store.orders_for(shop.shop_id, created_from=lo, created_to=hi, channel=shop.channel)
+            frame = order_lines(orders, index.group)
             if len(frame):
                 frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else order_lines([], ShopIndex({}, {}).group)
@@ -71,7 +73,7 @@ def write_pending_sheets(rt: Runtime, months: Iterable[str] = ()) -> list[Path]:
     since the sheets were last completely written."""
     mark = datetime.now(WIB)  # changes from now on are the next run's
     since = datetime.fromtimestamp(rt.store.cursor(SHEETS_CURSOR) or 0, WIB)
-    months = set(months) | {month_of(t) for _, t in rt.store.order_times_changed_since(since)}
+    months = set(months) | {month_of(t) for *_, t in rt.store.order_times_changed_since(since)}
     paths = write_order_sheets(rt, months) if months else []
     rt.store.set_cursor(SHEETS_CURSOR, int(mark.timestamp()))
     return paths

@@ -37,6 +37,7 @@ from connectors.photos import (
 )
 from connectors.photos import prepare as prepare_photo
 from flows.engine.runtime import Runtime
+from schemas.channel import ShopRef
 from schemas.errors import CatalogueError
 from schemas.listing import Listing
 from schemas.pictures import PHOTO, PhotoResolution, photo_references
@@ -173,14 +174,15 @@ def photos_of(listings: Iterable[Listing]) -> dict[str, str]:
     return out
 
 
-def upload_pictures(rt: Runtime, shop_id: int, listings: list[Listing], *, upload: bool
+def upload_pictures(rt: Runtime, shop: ShopRef | int, listings: list[Listing], *, upload: bool
                     ) -> tuple[list[Listing], dict[str, int]]:
     """``listings`` with each ``photo:<sha256>`` made the channel's file path (uploaded now when
     not yet, unless ``upload`` is off: a dry run keeps the placeholder), and uploads per group."""
     wanted = photos_of(listings)
     if not wanted:
         return listings, {}
-    channel, store = rt.channel, rt.store
+    shop = ShopRef.of(shop)
+    shop_id, channel, store = shop.shop_id, rt.channel_of(shop), rt.store
     paths = store.uploaded(channel.name, shop_id, wanted, PROCESSING_VERSION)
     uploaded: dict[str, int] = {}
     for sha in sorted(set(wanted) - set(paths)) if upload else ():
@@ -189,7 +191,7 @@ def upload_pictures(rt: Runtime, shop_id: int, listings: list[Listing], *, uploa
         store.record_upload(channel.name, shop_id, sha, PROCESSING_VERSION, paths[sha])
         uploaded[wanted[sha]] = uploaded.get(wanted[sha], 0) + 1
     if uploaded:
-        log.info("shop %s: %d photos uploaded", shop_id, sum(uploaded.values()))
+        log.info("shop %s: %d photos uploaded", shop, sum(uploaded.values()))
 
     def final(listing: Listing) -> Listing:
         pictures = tuple(paths.get(p[len(PHOTO):], p) if p.startswith(PHOTO) else p for p in listing.pictures)

@@ -1,9 +1,11 @@
 """One shop's plan: its groups' desired listings against what the shop holds.
 
-:func:`plan_shop_work` is the sync's step per shop. Before planning it pulls the shop's new
-orders (a stock push must not undo a sale not pulled yet); then, per group, it settles when the
-catalogue's stock was recorded, applies the shrink guard, computes the stock rule, makes names
-unique within the shop and plans (:func:`schemas.plan.plan_shop`).
+:func:`plan_shop_work` is the sync's step per shop (a shop is a channel's: a group may sell on
+several). The sync has pulled every shop's new orders first (a stock push must not undo a sale
+not pulled yet, on any channel); then, per group, it settles when the catalogue's stock was
+recorded, applies the shrink guard, computes the stock rule (units sold on every channel), makes
+names unique within the shop and plans (:func:`schemas.plan.plan_shop`). A channel that refuses
+price updates on inactive products gets those when the product is activated again.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from flows.engine.intake import GroupCatalogue, recorded_at
 from flows.engine.orders import pull_orders_for_shop
 from flows.engine.photos import upload_pictures
 from flows.engine.runtime import Runtime
+from flows.engine.stock import capped
+from schemas.channel import MARKETPLACE, ShopRef
 from schemas.config import GroupConfig
 from schemas.dates import as_wib
 from schemas.listing import KnownListing, Listing
 from schemas.naming import taken_names, unique_names
-from schemas.plan import Plan, plan_shop
+from schemas.plan import Plan, WriteKind, plan_shop
 from schemas.skus import sku_prefix
 from schemas.stock import stock_to_push
 
@@ -63,6 +67,7 @@ class ShopWork:
     shop_id: int
     plan: Plan
     groups: list[str]
+    channel: str = MARKETPLACE
     held_groups: dict[str, str] = field(default_factory=dict)  # group → why the shrink guard held it
     snapshots: dict[str, CatalogueSnapshot] = field(default_factory=dict)
     desired: list[Listing] = field(default_factory=list)
@@ -70,12 +75,18 @@ class ShopWork:
     notes: dict[str, str] = field(default_factory=dict)  # group → what an operator should know
     uploads: dict[str, int] = field(default_factory=dict)  # group → photos uploaded for it
 
+    @property
+    def shop(self) -> ShopRef:
+        return ShopRef(self.channel, self.shop_id)
 
-def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, save: bool) -> list[KnownListing]:
+
+def reconcile_known(rt: Runtime, shop: ShopRef | int, groups: list[GroupConfig], *, save: bool) -> list[KnownListing]:
     """Read the shop's products back from the channel: the listings of our groups (by SKU prefix)."""
+    shop = ShopRef.of(shop)
+    shop_id = shop.shop_id
     prefixes = sorted(((sku_prefix(g.id) + "-", g.id) for g in groups), key=lambda p: -len(p[0]))
     rows = []
-    for p in rt.channel.products(shop_id):
+    for p in rt.channel_of(shop).products(shop_id):
         owner = next((gid for prefix, gid in prefixes if (p.sku or "").startswith(prefix)), None)
         if owner is None or p.sku is None:
             continue  # not ours: another tool's product in a shared shop is left alone
@@ -84,21 +95,21 @@ def reconcile_known(rt: Runtime, shop_id: int, groups: list[GroupConfig], *, sav
             shop_id=shop_id, sku=p.sku, group_id=owner, product_id=p.product_id, name=p.name,
             category_id=p.category_id, price=p.price, stock=stock, recorded_stock=stock, min_order=p.min_order,
             weight_g=p.weight_g, condition=p.condition, description=p.description, pictures=p.pictures,
-            status=p.status))
+            status=p.status, channel=shop.channel))
     if save and rows:
         rt.store.save_listings(rows)
     return rows
 
 
-def _known(rt: Runtime, shop_id: int, groups: list[GroupConfig], options: SyncOptions) -> list[KnownListing]:
+def _known(rt: Runtime, shop: ShopRef, groups: list[GroupConfig], options: SyncOptions) -> list[KnownListing]:
     """What the shop holds: the store's record, or the channel's own read when asked or when the
     store knows nothing of these groups."""
-    known = rt.store.listings(shop_id=shop_id)
+    known = rt.store.listings(shop_id=shop.shop_id, channel=shop.channel)
     ids = {g.id for g in groups}
     if options.reconcile or not any(k.group_id in ids for k in known):
-        log.info("shop %s: reading the marketplace's products back (state %s)", shop_id,
+        log.info("shop %s: reading the channel's products back (state %s)", shop,
                  "reconcile requested" if options.reconcile else "has none for these groups")
-        read = {k.sku: k for k in reconcile_known(rt, shop_id, groups, save=not options.dry_run)}
+        read = {k.sku: k for k in reconcile_known(rt, shop, groups, save=not options.dry_run)}
         known = [k for k in known if k.sku not in read] + list(read.values())
     return known
 
@@ -159,17 +170,39 @@ def _names(rt: Runtime, desired: list[Listing], known: list[KnownListing]) -> li
     return unique_names(desired, labels, taken)
 
 
-def plan_shop_work(rt: Runtime, shop_id: int, catalogues: list[GroupCatalogue], options: SyncOptions) -> ShopWork:
-    """Desired listings of the shop's groups against what the shop holds → a plan."""
+def pull_before_planning(rt: Runtime, shop: ShopRef) -> dict:
+    """The sync's step per shop before any planning: its new orders stored (stock not yet
+    corrected: planning pushes the rule, counted over every channel's sales)."""
     cfg = rt.config
-    if not options.dry_run:
-        # Know every sale up to now before computing stock (a push must not undo one not pulled
-        # yet), and settle stored stock to what the channel already shows for them.
-        pull_orders_for_shop(rt, shop_id, correct=True, lookback_s=int(cfg.orders.lookback_hours * 3600),
-                             first_run_s=int(cfg.orders.first_run_days * 86400))
+    return pull_orders_for_shop(rt, shop, correct=False, lookback_s=int(cfg.orders.lookback_hours * 3600),
+                                first_run_s=int(cfg.orders.first_run_days * 86400))
+
+
+def _prices_when_active(plan: Plan, known: list[KnownListing]) -> None:
+    """For a channel that refuses price updates on inactive products: a price change of a
+    product that stays inactive waits (the store keeps the old price, so it is planned again,
+    after the activation, on the run that activates it)."""
+    active_after = {t.sku for t in plan.entries[WriteKind.REACTIVATE]}
+    inactive = {k.sku for k in known if not k.active and k.sku not in active_after}
+    inactive |= {t.sku for t in plan.entries[WriteKind.DEACTIVATE]}
+    prices = plan.entries[WriteKind.PRICES]
+    prices[:] = [c for c in prices if c.sku not in inactive]
+
+
+def plan_shop_work(rt: Runtime, shop: ShopRef | int, catalogues: list[GroupCatalogue], options: SyncOptions,
+                   *, pull: bool = True) -> ShopWork:
+    """Desired listings of the shop's groups against what the shop holds → a plan.
+
+    ``pull``: store the shop's new orders first (the sync pulls every shop before planning any,
+    and passes False)."""
+    shop = ShopRef.of(shop)
+    cfg, channel = rt.config, rt.channel_of(shop)
+    if pull and not options.dry_run:
+        pull_before_planning(rt, shop)
     groups = [c.group for c in catalogues]
-    known = _known(rt, shop_id, groups, options)
-    work = ShopWork(shop_id=shop_id, plan=Plan(shop_id), groups=sorted(g.id for g in groups))
+    known = _known(rt, shop, groups, options)
+    work = ShopWork(shop_id=shop.shop_id, plan=Plan(shop.shop_id), groups=sorted(g.id for g in groups),
+                    channel=shop.channel)
     desired, stock = [], {}
     for cat in catalogues:
         gid = cat.group.id
@@ -179,16 +212,18 @@ def plan_shop_work(rt: Runtime, shop_id: int, catalogues: list[GroupCatalogue], 
         if note := _recount_note(cat, snap, known):
             log.warning("%s: %s", gid, note)
             work.notes[gid] = note
+        listings = cat.listings_on(shop.channel)
         since = int(snap.recorded_at.timestamp())
-        sold = rt.store.units_sold(shop_id, {d.sku: since for d in cat.listings})
-        stock.update({d.sku: stock_to_push(d.stock, sold.get(d.sku, 0), cfg.stock.safety_buffer)
-                      for d in cat.listings})
-        desired += cat.listings
-    desired, work.uploads = upload_pictures(rt, shop_id, desired, upload=not options.dry_run)
+        sold = rt.store.units_sold({d.sku: since for d in listings})
+        stock.update({d.sku: capped(stock_to_push(d.stock, sold.get(d.sku, 0), cfg.stock.safety_buffer),
+                                    channel.limits) for d in listings})
+        desired += listings
+    desired, work.uploads = upload_pictures(rt, shop, desired, upload=not options.dry_run)
     desired = _names(rt, desired, known)
-    work.plan = plan_shop(shop_id, desired, known, stock, managed_groups=set(work.groups),
+    work.plan = plan_shop(shop.shop_id, desired, known, stock, managed_groups=set(work.groups),
                           hold_deactivation=set(work.held_groups))
+    if channel.limits.prices_need_active:
+        _prices_when_active(work.plan, known)
     work.desired, work.known = desired, known
-    log.info("shop %s: plan %s", shop_id, work.plan.counts())
+    log.info("shop %s: plan %s", shop, work.plan.counts())
     return work
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,13 +21,43 @@ from typing import Any
 from connectors.config import load_config
 from connectors.marketplace.channel import MarketplaceChannel
 from connectors.state import StateStore
-from schemas.channel import Channel
+from connectors.state.tokens import SealedTokens
+from schemas.channel import MARKETPLACE, Channel, ShopRef
 from schemas.config import GroupConfig, LapakConfig
+from schemas.tokens import ShopTokens
 
 
-def open_channel(config: LapakConfig, **client_options: Any) -> Channel:
-    """The configured sales channel (the one place the engine learns which connector that is)."""
-    return MarketplaceChannel.from_config(config.marketplace, **client_options)
+def open_channel(config: LapakConfig, name: str = MARKETPLACE, *, store: StateStore | None = None,
+                 **client_options: Any) -> Channel:
+    """A configured sales channel (the one place the engine learns which connector that is).
+    ``client_options`` go to the first marketplace's client; the second channel keeps its shops'
+    tokens sealed in ``store``."""
+    if name == MARKETPLACE:
+        return MarketplaceChannel.from_config(config.marketplace, **client_options)
+    if name == "tiktok" and config.tiktok is not None and store is not None:
+        from connectors.tiktok import TikTokChannel
+
+        shops = [g.tiktok_shop_id for g in config.groups if g.tiktok_shop_id]
+        # Every call acts for a shop, reading the category tree too: the first configured one's.
+        return TikTokChannel.from_config(config.tiktok, SealedTokens(store), category_shop=shops[0] if shops else None)
+    raise ValueError(f"channel {name!r} is not configured")
+
+
+def authorisation_warnings(rt: Runtime, now: float | None = None) -> list[str]:
+    """A warning for every configured shop of a per-shop-authorised channel whose authorisation is
+    missing, has ended or ends within 7 days (read without the key: only the times are clear)."""
+    if rt.config.tiktok is None:
+        return []
+    now = time.time() if now is None else now
+    ends = SealedTokens.expiries_in(rt.store, "tiktok")
+    out = []
+    for shop in sorted(rt.shops("tiktok")):
+        sid = str(shop.shop_id)
+        if sid not in ends:
+            out.append(f"tiktok shop {sid}: not authorised yet; run lapak authorize tiktok --shop {sid} --code CODE")
+        elif warning := ShopTokens(sid, "", 0, "", ends[sid]).expiry_warning(now):
+            out.append("tiktok " + warning)
+    return out
 
 
 class Progress:
@@ -47,24 +78,37 @@ class Runtime:
 
     config: LapakConfig
     store: StateStore
-    channel: Channel
+    channels: dict[str, Channel]
     progress: Progress = field(default_factory=Progress)
     label: str = ""  # which run this is, for whoever waits on its leases (e.g. the Prefect flow run)
+
+    @property
+    def channel(self) -> Channel:
+        """The first marketplace (its categories are the catalogue's)."""
+        return self.channels[MARKETPLACE]
+
+    def channel_of(self, shop: ShopRef | str) -> Channel:
+        return self.channels[shop.channel if isinstance(shop, ShopRef) else shop]
 
     @classmethod
     def open(cls, config_path: str | Path, *, channel: Callable[[Channel], Channel] | None = None,
              **client_options: Any) -> Runtime:
-        """Read the config, open the state store (migrating it) and the channel's client.
+        """Read the config, open the state store (migrating it) and every configured channel's client.
 
-        ``channel`` may wrap the channel (e.g. to take Prefect concurrency slots around writes)."""
+        ``channel`` may wrap each channel (e.g. to take Prefect concurrency slots around writes)."""
         config = load_config(config_path)
         store = StateStore(config.state_url)
+        made: dict[str, Channel] = {}
         try:
-            made = open_channel(config, **client_options)
+            for name in config.channels:
+                opened = open_channel(config, name, store=store, **(client_options if name == MARKETPLACE else {}))
+                made[name] = channel(opened) if channel else opened
         except BaseException:
+            for ch in made.values():
+                ch.close()
             store.close()
             raise
-        return cls(config=config, store=store, channel=channel(made) if channel else made)
+        return cls(config=config, store=store, channels=made)
 
     def groups(self, only: list[str] | None = None) -> list[GroupConfig]:
         """The configured groups, or the named ones (an unknown name is an error naming it)."""
@@ -74,16 +118,19 @@ class Runtime:
             return [g for g in self.config.groups if g.id in only]
         return list(self.config.groups)
 
-    def shops(self) -> dict[int, list[GroupConfig]]:
-        """Groups by shop (several groups may share one shop)."""
-        out: dict[int, list[GroupConfig]] = {}
-        for g in self.config.groups:
-            out.setdefault(g.shop_id, []).append(g)
+    def shops(self, channel: str | None = None) -> dict[ShopRef, list[GroupConfig]]:
+        """Groups by shop on every configured channel (or on ``channel``); several groups may share a shop."""
+        out: dict[ShopRef, list[GroupConfig]] = {}
+        for name in self.config.channels if channel is None else (channel,):
+            for g in self.config.groups:
+                if (shop_id := g.shop_on(name)) is not None:
+                    out.setdefault(ShopRef(name, shop_id), []).append(g)
         return out
 
     def close(self) -> None:
         try:
-            self.channel.close()
+            for ch in self.channels.values():
+                ch.close()
         finally:
             self.store.close()
 

@@ -1,10 +1,12 @@
 """The catalogue sync: extract → validate → normalise → plan → apply, and what it did.
 
-:func:`run_sync` reads every chosen group's catalogue (a step per group), plans every shop (a
-step per shop, under the shop's lease), writes the orders the plans pulled to their sheets, and
-applies each plan kind by kind (a step per kind). A group whose catalogue can't be read, or a
-shop the channel fails on, does not stop the others: the :class:`SyncReport` names them and
-:meth:`SyncReport.raise_for_problems` turns them into one operator's message.
+:func:`run_sync` reads every chosen group's catalogue (a step per group, fitted to every channel
+the group sells on), pulls every shop's new orders on every channel (a step per shop: one stock
+across channels), plans every shop (a step per shop, under the shop's lease), writes the orders
+pulled to their sheets, and applies each plan kind by kind (a step per kind). A group whose
+catalogue can't be read, or a shop a channel fails on, does not stop the others: the
+:class:`SyncReport` names them and :meth:`SyncReport.raise_for_problems` turns them into one
+operator's message. A shop is a :class:`~schemas.channel.ShopRef`.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.engine.apply import Applied, apply_writes
+from flows.engine.channels import channel_category_maps
 from flows.engine.intake import GroupCatalogue, load_categories, read_group
 from flows.engine.locks import lock_owner, shop_locks
+from flows.engine.order_runs import correct_shop_stock
 from flows.engine.order_sheets import write_pending_sheets
-from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work
-from flows.engine.runtime import Runtime
+from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work, pull_before_planning
+from flows.engine.runtime import Runtime, authorisation_warnings
 from flows.engine.steps import Steps, settle
+from schemas.channel import ShopRef
 from schemas.config import GroupConfig
 from schemas.dates import as_wib
-from schemas.errors import AuthError, CatalogueError, LapakError, NeedsOperator
+from schemas.errors import AuthError, CatalogueError, LapakError, NeedsOperator, ShopAuthorisationError
 from schemas.plan import KINDS, WriteKind
 from schemas.skus import sku_prefix
 
@@ -33,6 +38,10 @@ log = logging.getLogger("lapak.sync")
 
 def reason(err: BaseException) -> str:
     """One line an operator can act on."""
+    if isinstance(err, ShopAuthorisationError):
+        return str(err)  # names the shop and says to authorise it again
+    if isinstance(err, AuthError) and (err.endpoint or "").startswith("tiktok"):
+        return f"TikTok refused the app's credentials ({err}); check LAPAK_TIKTOK_APP_SECRET"
     if isinstance(err, AuthError):
         return (f"the marketplace refused the credentials ({err}); check LAPAK_CLIENT_SECRET or "
                 "[marketplace] client_secret_block")
@@ -47,10 +56,11 @@ class SyncReport:
 
     options: SyncOptions
     catalogues: dict[str, GroupCatalogue | Exception] = field(default_factory=dict)
-    works: dict[int, ShopWork] = field(default_factory=dict)
-    applied: dict[tuple[int, WriteKind], Applied] = field(default_factory=dict)
-    shop_errors: dict[int, str] = field(default_factory=dict)
+    works: dict[ShopRef, ShopWork] = field(default_factory=dict)
+    applied: dict[tuple[ShopRef, WriteKind], Applied] = field(default_factory=dict)
+    shop_errors: dict[ShopRef, str] = field(default_factory=dict)
     client: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. an authorisation ending soon
 
     @property
     def problems(self) -> list[str]:
@@ -65,11 +75,18 @@ class SyncReport:
     def summary(self) -> dict:
         """What the run did, as plain JSON (the state store's run record, the flow's result)."""
         writes = {k.value: sum(a.applied for (_, kind), a in self.applied.items() if kind == k) for k in KINDS}
-        summary = {"groups": self.group_rows(), "writes": writes, "dry_run": self.options.dry_run,
+        by_channel: dict[str, int] = {}
+        for (shop, _), a in self.applied.items():
+            by_channel[shop.channel] = by_channel.get(shop.channel, 0) + a.applied
+        uploads: dict[str, int] = {}
+        for shop, w in self.works.items():
+            uploads[shop.channel] = uploads.get(shop.channel, 0) + sum(w.uploads.values())
+        summary = {"groups": self.group_rows(), "writes": writes, "writes_by_channel": by_channel,
+                   "photos_by_channel": uploads, "dry_run": self.options.dry_run,
                    "photos_uploaded": sum(n for w in self.works.values() for n in w.uploads.values()),
                    "planned_writes": sum(w.plan.writes for w in self.works.values()), "problems": self.problems,
-                   "plans": {str(w.shop_id): w.plan.to_markdown() for w in self.works.values()},
-                   "client": self.client}
+                   "plans": {str(shop): w.plan.to_markdown() for shop, w in self.works.items()},
+                   "client": self.client, "warnings": self.warnings}
         return json.loads(json.dumps(summary, default=str))
 
     def raise_for_problems(self) -> None:
@@ -87,27 +104,32 @@ def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception) ->
     if isinstance(cat, Exception):
         return {"group": gid, "stock_as_of": "", "note": "", "rows_in": 0, "listings": 0, "rejected": 0,
                 **_NO_WRITES, "photos_uploaded": 0, "errors": 1, "error": reason(cat)}
-    work = next((w for w in report.works.values() if gid in w.groups), None)
+    works = [w for w in report.works.values() if gid in w.groups]  # one per channel the group sells on
     counts = dict(_NO_WRITES)  # in this order: the columns operators read
-    if work:
-        counts.update({_COLUMN_OF[k]: n for k, n in work.plan.counts(gid).items()})
+    for work in works:
+        for k, n in work.plan.counts(gid).items():
+            counts[_COLUMN_OF[k]] += n
     prefix = sku_prefix(gid) + "-"
-    failed = [f for (shop, _), a in report.applied.items() if work and shop == work.shop_id
+    shops = {w.shop for w in works}
+    failed = [f for (shop, _), a in report.applied.items() if shop in shops
               for f in a.failed if f[0].startswith(prefix)]
-    snap = work.snapshots.get(gid) if work else None
+    snap = next((w.snapshots[gid] for w in works if gid in w.snapshots), None)
     errors = [f"{sku}: {why}" for sku, why in failed[:5]]
-    if cat.group.shop_id in report.shop_errors:
-        errors.insert(0, f"shop {cat.group.shop_id}: {report.shop_errors[cat.group.shop_id]}")
+    broken = [f"shop {shop}: {why}" for shop, why in report.shop_errors.items()
+              if cat.group.shop_on(shop.channel) == shop.shop_id]
     return {"group": gid, "stock_as_of": as_wib(snap.recorded_at) if snap else "",
-            "note": work.notes.get(gid, "") if work else "", "rows_in": cat.rows_in, "listings": len(cat.listings),
-            "rejected": cat.rejected, **counts, "photos_uploaded": work.uploads.get(gid, 0) if work else 0,
-            "errors": len(failed) + (cat.group.shop_id in report.shop_errors), "error": "; ".join(errors)}
+            "note": next((w.notes[gid] for w in works if gid in w.notes), ""), "rows_in": cat.rows_in,
+            "listings": len(cat.listings), "rejected": cat.rejected, **counts,
+            "photos_uploaded": sum(w.uploads.get(gid, 0) for w in works),
+            "not_listed_on": ", ".join(f"{ch}: {n}" for ch, n in cat.channel_left_off.items() if n),
+            "errors": len(failed) + len(broken), "error": "; ".join(broken + errors)}
 
 
 def read_catalogues(rt: Runtime, steps: Steps, groups: list[GroupConfig]) -> dict[str, GroupCatalogue | Exception]:
     """Every group's catalogue read (a step each); one that can't be read is kept as its error."""
     categories = load_categories(rt.config, channel=rt.channel)
-    read = settle({g.id: steps.submit(read_group, g, categories) for g in groups})
+    maps = channel_category_maps(rt)
+    read = settle({g.id: steps.submit(read_group, g, categories, maps) for g in groups})
     for n, (gid, cat) in enumerate(read.items(), start=1):
         if isinstance(cat, CatalogueError):
             log.error("%s: catalogue could not be read: %s", gid, cat)
@@ -117,13 +139,41 @@ def read_catalogues(rt: Runtime, steps: Steps, groups: list[GroupConfig]) -> dic
     return read
 
 
-def plan_shops(rt: Runtime, steps: Steps, report: SyncReport) -> None:
-    """Every shop with a readable catalogue planned (a step each); a shop that fails is noted."""
-    by_shop: dict[int, list[GroupCatalogue]] = {}
+def shops_of(rt: Runtime, report: SyncReport) -> dict[ShopRef, list[GroupCatalogue]]:
+    """The readable catalogues by shop, on every channel their groups sell on."""
+    by_shop: dict[ShopRef, list[GroupCatalogue]] = {}
     for cat in report.catalogues.values():
-        if not isinstance(cat, Exception):
-            by_shop.setdefault(cat.group.shop_id, []).append(cat)
-    planned = settle({shop: steps.submit(plan_shop_work, shop, cats, report.options) for shop, cats in by_shop.items()})
+        if isinstance(cat, Exception):
+            continue
+        for channel in rt.config.channels:
+            if (shop_id := cat.group.shop_on(channel)) is not None:
+                by_shop.setdefault(ShopRef(channel, shop_id), []).append(cat)
+    return by_shop
+
+
+def _pull_and_correct(steps: Steps, report: SyncReport, shops: list[ShopRef]) -> None:
+    """Every shop's new orders stored, then every shop's stock settled to the rule (lowered where
+    it shows more, the channel's own figure recorded where it shows less): sales on one channel
+    reach the others before anything is planned."""
+    pulled = settle({shop: steps.submit(pull_before_planning, shop) for shop in shops})
+    corrected = settle({shop: steps.submit(correct_shop_stock, shop) for shop, res in pulled.items()
+                        if not isinstance(res, Exception)})
+    for shop, res in {**pulled, **corrected}.items():
+        if isinstance(res, Exception) and shop not in report.shop_errors:
+            report.shop_errors[shop] = f"orders could not be pulled first: {reason(res)}"
+            log.error("shop %s: %s", shop, report.shop_errors[shop])
+
+
+def plan_shops(rt: Runtime, steps: Steps, report: SyncReport) -> None:
+    """Every shop's new orders pulled first (a step each: the stock rule counts sales on every
+    channel), then every shop with a readable catalogue planned (a step each); a shop that fails
+    is noted."""
+    by_shop = shops_of(rt, report)
+    if not report.options.dry_run:
+        _pull_and_correct(steps, report, list(by_shop))
+        by_shop = {shop: cats for shop, cats in by_shop.items() if shop not in report.shop_errors}
+    planned = settle({shop: steps.submit(plan_shop_work, shop, cats, report.options, pull=False)
+                      for shop, cats in by_shop.items()})
     for shop, work in planned.items():
         if isinstance(work, Exception):
             report.shop_errors[shop] = reason(work)
@@ -132,27 +182,32 @@ def plan_shops(rt: Runtime, steps: Steps, report: SyncReport) -> None:
             report.works[shop] = work
 
 
-def apply_shop(rt: Runtime, steps: Steps, work: ShopWork, report: SyncReport) -> None:
-    """One shop's snapshots recorded, its plan applied kind by kind, catalogue-side facts stored."""
+def apply_shop(rt: Runtime, steps: Steps, work: ShopWork, report: SyncReport, recorded: set[str]) -> None:
+    """One shop's snapshots recorded (once per group, whatever its channels), its plan applied
+    kind by kind, catalogue-side facts stored."""
     store = rt.store
     for gid, snap in work.snapshots.items():
         held = gid in work.held_groups
+        if gid in recorded:
+            continue
+        recorded.add(gid)
         if snap.stored is None:
             store.add_snapshot(**snap.fields(), accepted=not held)
         elif not snap.stored[1] and not held:
             store.accept_snapshot(snap.stored[0])  # an operator accepted the shrink
     for kind in KINDS:
         if rows := work.plan.entries[kind]:
-            report.applied[(work.shop_id, kind)] = steps.submit(apply_writes, work.shop_id, kind, rows).result()
+            report.applied[(work.shop, kind)] = steps.submit(apply_writes, work.shop, kind, rows).result()
     # Catalogue-side facts that need no channel write, where they changed.
     known = {k.sku: k for k in work.known}
     store.update_listings(work.shop_id, {d.sku: {"recorded_stock": d.stock, "in_catalogue": True}
                                          for d in work.desired if d.sku in known
-                                         and (known[d.sku].recorded_stock != d.stock or not known[d.sku].in_catalogue)})
+                                         and (known[d.sku].recorded_stock != d.stock or not known[d.sku].in_catalogue)},
+                          channel=work.channel)
 
 
 def _plan_and_apply(rt: Runtime, steps: Steps, report: SyncReport) -> None:
-    shops = {c.group.shop_id for c in report.catalogues.values() if not isinstance(c, Exception)}
+    shops = set(shops_of(rt, report))
     dry = report.options.dry_run
     # One run at a time per shop, from planning to the last write (a dry run writes nothing).
     with shop_locks(rt.store, shops, owner=lock_owner("sync-catalogues", rt.label)) if shops and not dry \
@@ -162,12 +217,13 @@ def _plan_and_apply(rt: Runtime, steps: Steps, report: SyncReport) -> None:
         if dry:
             return
         write_pending_sheets(rt)  # orders the plans pulled reach their sheets
-        for work in report.works.values():
+        recorded: set[str] = set()
+        for shop, work in report.works.items():
             try:
-                apply_shop(rt, steps, work, report)
+                apply_shop(rt, steps, work, report, recorded)
             except Exception as err:
-                report.shop_errors[work.shop_id] = reason(err)
-                log.error("shop %s: writes stopped: %s", work.shop_id, report.shop_errors[work.shop_id])
+                report.shop_errors[shop] = reason(err)
+                log.error("shop %s: writes stopped: %s", shop, report.shop_errors[shop])
 
 
 def run_sync(rt: Runtime, options: SyncOptions, steps: Steps) -> SyncReport:
@@ -184,7 +240,11 @@ def run_sync(rt: Runtime, options: SyncOptions, steps: Steps) -> SyncReport:
             store.upsert_groups(rt.config.groups)
         report.catalogues = read_catalogues(rt, steps, chosen)
         _plan_and_apply(rt, steps, report)
-        report.client = rt.channel.counters
+        report.client = {name: ch.counters for name, ch in rt.channels.items()} if len(rt.channels) > 1 \
+            else rt.channel.counters
+        report.warnings = authorisation_warnings(rt)
+        for warning in report.warnings:
+            log.warning("%s", warning)
         rt.progress.finish()
     except Exception as err:
         if run_id is not None:
