@@ -37,6 +37,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/connector.py
+	$(BIN)/python bench/connector.py --channel tiktok
+	$(BIN)/python bench/oversell.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/photos.py
 

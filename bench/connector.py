@@ -1,6 +1,11 @@
 """Connector benchmark: paced bulk stock updates against the sandbox, then the same under faults.
 
     .venv/bin/python bench/connector.py [--items 2000] [--rate 100] [--fault-rate 0.1]
+    .venv/bin/python bench/connector.py --channel tiktok [...]   (bench/connector_tiktok.py: its flags)
+
+``--channel marketplace`` (the default) measures the first marketplace's connector as below;
+``--channel tiktok`` runs bench/connector_tiktok.py instead (creates and stock updates at the
+TikTok-shaped contract's rate limit, then creates under 5xx-after-apply faults, exactly-once).
 
 1. Setup (unpaced): a sandbox without a rate limit; ITEMS products created.
 2. Paced run: the sandbox limited to RATE items/s per path; ITEMS absolute stock updates through
@@ -60,13 +65,20 @@ def delta(after: dict, before: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    pick = argparse.ArgumentParser(add_help=False)
+    pick.add_argument("--channel", choices=("marketplace", "tiktok"), default="marketplace")
+    chosen, rest = pick.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if chosen.channel == "tiktok":
+        import connector_tiktok  # bench/ is this script's folder
+
+        return connector_tiktok.main(rest)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[pick])
     ap.add_argument("--items", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--fault-rate", type=float, default=0.1)
     ap.add_argument("--fault-creates", type=int, default=500)
     ap.add_argument("--create-fault-rate", type=float, default=0.2)
-    args = ap.parse_args(argv)
+    args = ap.parse_args(rest)
     logging.basicConfig(level=logging.WARNING, format="  [%(levelname)s %(name)s] %(message)s")
     ok = True
 
