@@ -31,7 +31,7 @@ from connectors.marketplace import (
     order_windows,
 )
 from connectors.marketplace.models import Envelope
-from connectors.marketplace.pacing import parse_limit
+from connectors.pacing import parse_limit
 from schemas.config import MarketplaceConfig
 
 API = "http://api.test"

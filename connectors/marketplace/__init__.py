@@ -16,8 +16,8 @@ from connectors.marketplace.models import (
     StockUpdate,
     UploadedPicture,
 )
-from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
 from connectors.marketplace.reads import order_windows
+from connectors.pacing import ItemRateLimiter, RateLimitInfo
 from schemas.errors import (
     AuthError,
     BadRequestError,

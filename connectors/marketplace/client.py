@@ -22,9 +22,9 @@ from tenacity import wait_exponential_jitter
 
 from connectors.config import client_secret as resolve_client_secret
 from connectors.marketplace.bulk import Writes
-from connectors.marketplace.pacing import ItemRateLimiter
 from connectors.marketplace.reads import Reads, order_windows
 from connectors.marketplace.transport import Transport, _Counters
+from connectors.pacing import ItemRateLimiter
 
 if TYPE_CHECKING:
     from schemas.config import MarketplaceConfig

@@ -28,7 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.marketplace import settings as S
 from connectors.marketplace.answers import Envelope, Token, explain
-from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
+from connectors.pacing import ItemRateLimiter, RateLimitInfo
 from schemas.errors import (
     AuthError,
     BadRequestError,

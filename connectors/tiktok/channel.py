@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from tenacity import wait_exponential_jitter
 
 from connectors.config import app_secret as resolve_app_secret
-from connectors.marketplace.pacing import ItemRateLimiter
+from connectors.pacing import ItemRateLimiter
 from connectors.tiktok import settings as S
 from connectors.tiktok.orders import OrderReads
 from connectors.tiktok.transport import Counters

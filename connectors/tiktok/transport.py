@@ -30,7 +30,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.marketplace.answers import explain
-from connectors.marketplace.pacing import ItemRateLimiter, RateLimitInfo
+from connectors.pacing import ItemRateLimiter, RateLimitInfo
 from connectors.tiktok import settings as S
 from connectors.tiktok.answers import Envelope
 from connectors.tiktok.signing import sign

@@ -1,7 +1,8 @@
 """Item pacing: a token bucket per endpoint path, kept in step with ``X-Ratelimit-*`` headers.
 
-The marketplace counts every item of a bulk payload as one request and limits per path, so
-the limiter counts items, not calls. Its own rate (the configured ``rate_limit_per_second``)
+Shared by every channel's connector. The first marketplace counts every item of a bulk payload
+as one request and limits per path, so the limiter counts items, not calls (the TikTok-shaped
+channel counts calls per path template: one item each). Its own rate (the configured ``rate_limit_per_second``)
 is a ceiling; what the server reports can only make it more careful: a lower ``Limit``, a
 smaller ``Remaining`` or a ``Reset-After`` when the bucket is empty. Items handed out but not
 yet answered are tracked, so a response that was computed before those items reached the
