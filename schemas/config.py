@@ -134,6 +134,8 @@ class GroupConfig(BaseModel):
         default=None, pattern=r"^[0-9]{1,19}$",
         description="The same products also listed on the second channel (a number or a string).")
     catalogue: str = Field(description="A path (relative to the config file) or an https:// CSV export URL.")
+    notify: str = Field(default="", description="A Prefect notification block (`<block type>/<block name>`, "
+                        "e.g. custom-webhook/wa-sekar-carica) that tells the group of new orders to pack.")
     photos: str = Field(default="", description="A folder or .zip (relative to the config file) the photo "
                         "column's file names refer to; default: a foto/, photos/ or gambar/ folder or ZIP "
                         "beside the catalogue.")

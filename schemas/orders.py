@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 CANCELLED = frozenset({0, 3, 5, 6, 10, 15})
 # Statuses after which an order no longer changes.
 FINISHED = frozenset({700}) | CANCELLED
+# Paid and not yet shipped: what a group still has to pack and send (both channels' codes).
+TO_SHIP = frozenset({220, 221, 400, 450})
 
 # The TikTok-shaped channel's statuses (../shared/tiktok-shop-api.md, section 6) on these codes.
 # UNPAID and ON_HOLD orders hold their units (../shared/decisions.md): they are not cancelled.
@@ -103,6 +105,11 @@ class Order:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def to_ship(self) -> bool:
+        """Paid and not yet shipped."""
+        return self.status in TO_SHIP
 
     def with_skus(self, sku_of_product: Mapping[int, str]) -> Order:
         """The order with each line lacking a SKU given the SKU of the listing with its product id."""
