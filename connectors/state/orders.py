@@ -57,9 +57,10 @@ class Orders:
     def upsert_orders(self, orders: Sequence[Order]) -> tuple[int, int]:
         """Store orders by (channel, ``order_id``) (lines replaced with the order). Returns (new, changed).
 
-        An order stored as live that is now cancelled may have given its units back on its channel:
-        its listings' ``stock`` becomes ``STOCK_UNKNOWN`` in the same transaction, so the next stock
-        correction reads the channel's figure again (also after a crash). All orders of one call
+        An order stored as live that is now cancelled may have given its units back on its channel,
+        and a new live order took its units there: its listings' ``stock`` on that channel becomes
+        ``STOCK_UNKNOWN`` in the same transaction, so the next stock correction reads the channel's
+        figure again (also after a crash). All orders of one call
         come from one channel."""
         if not orders:
             return 0, 0
@@ -94,9 +95,15 @@ class Orders:
         for channel, shop_id, sku in {(o.channel, o.shop_id, x.sku) for o in orders for x in o.lines}:
             s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
                                                ListingRow.sku == sku).values(has_orders=True))
+        # The channel changed these listings' stock by itself: a cancel of a live order (it may give
+        # the units back) and a new live order (it took them). What was last pushed no longer says
+        # what the channel shows; the next correction reads its figure. Without the second, a sale
+        # on one channel offset by a cancel on another in the same pull leaves the first short.
         gave_back = {(o.channel, o.shop_id, x.sku) for o in orders if o.order_id in known and o.cancelled
                      and known[o.order_id].status not in CANCELLED for x in o.lines}
-        for channel, shop_id, sku in gave_back:
+        took = {(o.channel, o.shop_id, x.sku) for o in orders if o.order_id not in known and not o.cancelled
+                for x in o.lines}
+        for channel, shop_id, sku in gave_back | took:
             s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
                                                ListingRow.sku == sku).values(stock=STOCK_UNKNOWN))
 
