@@ -3,8 +3,9 @@
 Sync runs: ``sync-summary`` (table, per group), ``sync-rejects`` (markdown: the first rejected
 lines of each group and where its full report is), ``sync-plan`` (markdown, dry runs) and
 ``sync-progress`` (a progress bar while the run writes). Order runs: ``orders-summary`` /
-``orders-backfill-summary`` (table, per group) and ``orders-changes`` /
-``orders-backfill-changes`` (table: the new and changed orders).
+``orders-backfill-summary`` (table, per group), ``orders-changes`` /
+``orders-backfill-changes`` (table: the new and changed orders) and ``orders-reports`` /
+``orders-backfill-reports`` (markdown: each sales picture rewritten, with its month's totals).
 
 Catalogue values are written by people, so every value shown in markdown is escaped: a cell
 can't break the table, inject a link or HTML.
@@ -125,3 +126,19 @@ def orders_changes_table(summary: Mapping[str, Any], limit: int = ORDER_ROWS) ->
     rows = [r for shop in summary.get("shops", {}).values() for r in shop.get("orders", [])]
     total = sum(shop.get("new", 0) + shop.get("changed", 0) for shop in summary.get("shops", {}).values())
     return rows[:limit], total
+
+
+def reports_markdown(reports: list[Mapping[str, Any]]) -> str:
+    """The sales pictures a run rewrote (rows of :func:`flows.engine.order_sheets.sales_reports`):
+    group, month, orders, units, Rupiah, where the picture is."""
+    out = ["# Gambar penjualan / Sales pictures", ""]
+    if not reports:
+        return "\n".join(out + ["Tidak ada gambar yang ditulis ulang / No picture rewritten in this run."])
+    out += ["Pesanan batal tidak dihitung / Cancelled orders excluded.", "",
+            "| kelompok / group | bulan / month | pesanan / orders | unit / units | Rupiah | gambar / picture |",
+            "|---|---|---:|---:|---:|---|"]
+    for r in reports:
+        amount = "Rp " + f"{int(r['rupiah']):,}".replace(",", ".")
+        out.append(f"| {md(r['name'], 60)} ({md(r['group'], 40)}) | {md(r['month'], 10)} | {int(r['orders'])} | "
+                   f"{int(r['units'])} | {amount} | {code(r['picture'])} |")
+    return "\n".join(out)

@@ -1,9 +1,11 @@
 """Order pulls and backfills as Prefect flows: a thin shell over :mod:`flows.engine.order_runs`.
 
-A task per shop, then one rewriting the order sheets of the months touched; the run page shows
-``orders-summary`` / ``orders-backfill-summary`` (per group) and ``orders-changes`` /
-``orders-backfill-changes`` (the new and changed orders). A run in which any shop failed ends
-FAILED (:class:`~flows.engine.order_runs.OrdersRunError`), after the other shops were done.
+A task per shop, then one rewriting the order sheets and sales pictures of the months touched;
+the run page shows ``orders-summary`` / ``orders-backfill-summary`` (per group),
+``orders-changes`` / ``orders-backfill-changes`` (the new and changed orders) and
+``orders-reports`` / ``orders-backfill-reports`` (each sales picture and its month's totals). A
+run in which any shop failed ends FAILED (:class:`~flows.engine.order_runs.OrdersRunError`),
+after the other shops were done.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 from datetime import date
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.artifacts import orders_changes_table
+from flows.artifacts import orders_changes_table, reports_markdown
 from flows.engine.order_runs import raise_for_errors, run_backfill, run_order_pull
+from flows.engine.order_sheets import sales_reports
 from flows.params import backfill_run_name, orders_run_name
 from flows.run import prefect_run
-from flows.tasks import PrefectSteps
+from flows.tasks import PrefectSteps, notify_groups_task
 
 
-def publish(summary: dict, key: str) -> None:
-    """The per-group table and the new/changed orders of a pull or backfill."""
+def publish(summary: dict, key: str, reports: list[dict]) -> None:
+    """The per-group table, the new/changed orders and the sales pictures of a pull or backfill."""
     flow_name = summary["flow"]
     create_table_artifact(key=key, table=summary["groups"],
                           description=f"{flow_name}: orders new/changed and stock corrections per group.")
@@ -30,21 +33,27 @@ def publish(summary: dict, key: str) -> None:
     create_table_artifact(key=key.replace("-summary", "-changes"), table=changes,
                           description=f"{flow_name}: {total} new and changed orders{more}. "
                           f"Sheets: {summary['sheets_dir']}")
+    create_markdown_artifact(key=key.replace("-summary", "-reports"), markdown=reports_markdown(reports),
+                             description=f"{flow_name}: the month's sales picture of each group whose sheets "
+                             "were rewritten, with its totals.")
 
 
 @flow(name="pull-orders", flow_run_name=orders_run_name,
       description="Pull new and changed orders per shop, correct stock, write order sheets.")
 def pull_orders(config_path: str) -> dict:
     """Pull every configured shop's orders (a task per shop), correct stock, rewrite the order
-    sheets of the months touched; records a run summary and the ``orders-summary`` and
-    ``orders-changes`` artifacts. Ends FAILED when any shop failed.
+    sheets and sales pictures of the months touched; records a run summary and the
+    ``orders-summary``, ``orders-changes`` and ``orders-reports`` artifacts. Ends FAILED when any
+    shop failed.
 
     Args:
         config_path: The lapak.toml this run reads (set by `lapak serve --config`).
     """
     with prefect_run(config_path) as rt:
         summary = run_order_pull(rt, PrefectSteps(config_path))
-    publish(summary, "orders-summary")
+        summary["notices"] = notify_groups_task(config_path, summary["now"])  # the groups' new-order messages
+        reports = sales_reports(rt, summary["sheets"])
+    publish(summary, "orders-summary", reports)
     raise_for_errors(summary)
     return summary
 
@@ -54,7 +63,7 @@ def pull_orders(config_path: str) -> dict:
 def backfill_orders(config_path: str, start: date, end: date, channel: str | None = None) -> dict:
     """Backfill orders created from ``start`` 00:00 to ``end`` 24:00 (inclusive days, Asia/Jakarta)
     for every configured shop of ``channel`` (default: every channel); the incremental cursors
-    stay. Artifacts ``orders-backfill-summary`` and ``orders-backfill-changes``.
+    stay. Artifacts ``orders-backfill-summary``, ``orders-backfill-changes`` and ``orders-backfill-reports``.
 
     Args:
         config_path: The lapak.toml this run reads (set by `lapak serve --config`).
@@ -64,6 +73,7 @@ def backfill_orders(config_path: str, start: date, end: date, channel: str | Non
     """
     with prefect_run(config_path) as rt:
         summary = run_backfill(rt, PrefectSteps(config_path), start, end, channel or None)
-    publish(summary, "orders-backfill-summary")
+        reports = sales_reports(rt, summary["sheets"])
+    publish(summary, "orders-backfill-summary", reports)
     raise_for_errors(summary)
     return summary

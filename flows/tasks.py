@@ -17,8 +17,10 @@ from prefect.utilities.annotations import quote
 
 from flows.engine.apply import Applied, apply_writes
 from flows.engine.intake import GroupCatalogue, read_group
+from flows.engine.notices import notify_groups
 from flows.engine.order_runs import backfill_shop, correct_shop_stock, pull_shop, write_sheets
 from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work, pull_before_planning
+from flows.notify import publish_notices, send_notice
 from flows.run import task_resources
 from schemas.categories import CategoryIndex
 from schemas.channel import ShopRef
@@ -91,6 +93,15 @@ def correct_stock_task(config_path: str, shop: ShopRef) -> dict:
       description="Rewrite the order sheets of the months touched, per group.")
 def write_order_sheets(config_path: str, months: list[str]) -> list[str]:
     return write_sheets(task_resources(config_path), months)
+
+
+@task(name="notify-groups", cache_policy=NO_CACHE,
+      description="Tell each group with notify, in one message, of its new paid orders to pack.")
+def notify_groups_task(config_path: str, now: int) -> dict:
+    """Never fails for a group's block: the result (and the ``orders-notices`` artifact) says which failed and why."""
+    notices = notify_groups(task_resources(config_path), send_notice, now)
+    publish_notices(notices)
+    return notices
 
 
 TASKS: dict[Callable[..., Any], Any] = {

@@ -1,9 +1,10 @@
 """``lapak demo``, as a newcomer runs it: the whole pipeline on the sample groups, end to end.
 
 It runs as a subprocess against the session's Prefect server (so it does not start one of its
-own) and keeps its working folder, which is then checked: what it printed, the files a group
-and a facilitator would open, the pictures the sandbox marketplace received (no EXIF, so no
-GPS), and that the marketplace's secret and tokens appear nowhere.
+own) and keeps its working folder, which is then checked: what it printed (the groups'
+new-order messages among it), the files a group and a facilitator would open, the pictures the
+sandbox marketplace received (no EXIF, so no GPS), and that the marketplace's secret and tokens
+appear nowhere.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ def test_demo_lists_the_samples_pulls_orders_and_leaks_nothing(prefect_server, t
     assert said, out
     assert "3 orders pulled (2 kept, 1 cancelled)" in out
     assert re.search(r"^\s+0 marketplace writes\.$", out, re.M), out
+    # Three groups told what to pack (Wonosobo on both channels, the shared shop's two groups their
+    # own lines), through custom webhook blocks, to the demo's local receiver; nothing after the cancel.
+    told = re.search(r"^\s+Pesan ke kelompok / Messages to the groups: (\d+) received by the local receiver "
+                     r"http://127\.0\.0\.1:\d+ \(custom webhook blocks custom-webhook/demo-wa-<group>\)$", out, re.M)
+    assert told and told[1] == "3", out
+    assert "Pesan ke wonosobo-sekar-carica terkirim / message sent: 2 pesanan baru / new orders" in out
+    assert "Pesan ke jember-pandan-sari terkirim / message sent: 1 pesanan baru / new orders" in out
+    first = [line.split("|", 1)[1].strip() for line in out.splitlines() if re.match(r"^\s+\|", line)]
+    assert first[0].startswith("Halo KWT Sekar Carica, ada 2 pesanan baru yang sudah dibayar."), first
+    assert any(" · Marketplace · kirim ke Semarang" in line for line in first), first
+    assert any(" · TikTok Shop · kirim ke " in line for line in first), first
+    assert "- 3 × Manisan Carica 250 gr" in first and not any("+62" in line or "Jl. " in line for line in first)
+    assert re.search(r"^\s+0 new messages: nothing new to pack \(each order is told once\)\.$", out, re.M), out
     stock_lines = [line for line in out.splitlines() if re.search(r"catalogue\s+\d+\s+pushed", line)]
     assert len(stock_lines) == 5 and all(line.rstrip().endswith(" ok") for line in stock_lines), stock_lines
 

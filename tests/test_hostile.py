@@ -316,7 +316,9 @@ def test_order_sheets_hold_hostile_buyers_inert(tmp_path, monkeypatch):
     shown = {"+62 812 3456 7890", "=1+2 Keripik", "@SUM(1+1)*cmd|' /C calc'!A0"}
     assert shown <= in_xlsx and {"'" + v for v in shown} <= in_csv
     # Numbers stay numbers (sums work); a line break inside a cell stays inside it.
-    ws = openpyxl.load_workbook(xlsx[0]).worksheets[0]
+    from connectors.sheets import SHEET_NAME
+
+    ws = openpyxl.load_workbook(xlsx[0])[SHEET_NAME]
     header = [c.value for c in ws[1]]
     qty = header.index("Jumlah / Qty") + 1
     assert all(isinstance(ws.cell(row=r, column=qty).value, int) for r in range(2, ws.max_row + 1))

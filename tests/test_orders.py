@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 from connectors.marketplace import ForbiddenError, ServerError, TransportError
 from connectors.sandbox import running_sandbox
-from connectors.sheets import SHEET_COLUMNS
+from connectors.sheets import SHEET_COLUMNS, SHEET_NAME
 from connectors.state.models import Order as OrderRow
 from connectors.state.models import OrderItem as ItemRow
 from flows.engine.order_runs import OrdersRunError
@@ -302,7 +302,10 @@ def test_order_sheets_per_group_and_month_one_line_per_item_inert_text_real_numb
     root = w.out / "orders"
     expected = {(w.gid["a"], now_m), (w.gid["a"], old_m), (w.gid["b"], now_m), (UNASSIGNED, now_m)}
     assert {(p.parent.name, p.stem) for p in paths} == expected
-    assert {p.suffix for p in paths} == {".xlsx", ".csv"} and len(paths) == 2 * len(expected)
+    # A workbook and a CSV per group-month, and a sales picture but for the unassigned lines.
+    assert sorted(p.suffix for p in paths) == sorted([".xlsx", ".csv"] * len(expected) + [".png"] * (len(expected) - 1))
+    assert {p for p in paths if p.suffix == ".png"} == {w.out / "reports" / g / f"{m}.png" for g, m in expected
+                                                         if g != UNASSIGNED}
     assert stray in caplog.text and UNASSIGNED in caplog.text
 
     header, lines = read_sheet(root / w.gid["a"] / f"{now_m}.xlsx")
@@ -349,7 +352,8 @@ def test_order_sheets_per_group_and_month_one_line_per_item_inert_text_real_numb
 
 
 def read_sheet(path: Path):
-    ws = load_workbook(path).active
+    """The order lines sheet of a month's workbook: its header and a dict of cells per line."""
+    ws = load_workbook(path)[SHEET_NAME]
     rows = list(ws.iter_rows())
     header = [c.value for c in rows[0]]
     return header, [dict(zip(header, r)) for r in rows[1:]]
@@ -390,6 +394,7 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
     assert w.listing(s1, a).stock == 7 == w.market_stock(s1, a)
     assert w.listing(s2, b).stock == 8 == w.market_stock(s2, b)
     assert (w.out / "orders" / w.gid["b"] / f"{month_of(int(time.time()))}.xlsx").exists()
+    assert (w.out / "reports" / w.gid["b"] / f"{month_of(int(time.time()))}.png").exists()
 
     # A shop the credentials don't cover: the others are still pulled, the run fails, no retry on a 403.
     w.gid["c"] = f"g{w.tag}-c"
@@ -418,6 +423,15 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
     found = anyio.run(artifacts)
     assert any(w.gid["a"] in str(art.data) and w.gid["c"] in str(art.data) and "ForbiddenError" in str(art.data)
                for art in found)
+
+    async def reports():
+        async with get_client() as client:
+            key = ArtifactFilter(key=ArtifactFilterKey(any_=["orders-reports"]))
+            return await client.read_artifacts(artifact_filter=key)
+
+    # The sales pictures rewritten, with their month's totals (a's second order: 3 units in 2 orders).
+    picture = f"reports/{w.gid['a']}/{month_of(int(time.time()))}.png"
+    assert any(picture in str(art.data) and "| 2 | 3 |" in str(art.data) for art in anyio.run(reports))
 
 
 def test_backfill_command_takes_inclusive_days_in_jakarta(prefect_server, world, capsys):

@@ -96,7 +96,9 @@ def test_one_sync_lists_on_both_channels_and_a_sale_on_one_lowers_the_other(pref
     sheet = workdir.parent / "out" / "orders" / GROUP
     import openpyxl
 
-    rows = list(openpyxl.load_workbook(next(sheet.glob("*.xlsx"))).worksheets[0].iter_rows(values_only=True))
+    from connectors.sheets import SHEET_NAME
+
+    rows = list(openpyxl.load_workbook(next(sheet.glob("*.xlsx")))[SHEET_NAME].iter_rows(values_only=True))
     assert "Kanal / Channel" in rows[0] and any("TikTok Shop" in r for r in rows[1:])
 
     order = tiktok.admin.orders(TIKTOK_SHOP)[0]

@@ -217,4 +217,15 @@ class ShopToken(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class Notice(Base):
+    """A group told of a paid order to pack (a new-order message): once per order and group, ever."""
+
+    __tablename__ = "notices"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.channel, OrderItem.order_id)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.state.leases import Leases
 from connectors.state.listings import Listings
 from connectors.state.models import Base, Cursor, Group, Run, Snapshot, utcnow
+from connectors.state.notices import Notices
 from connectors.state.orders import Orders
 from connectors.state.uploads import Uploads
 
@@ -49,7 +50,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-class StateStore(Listings, Orders, Leases, Uploads):
+class StateStore(Listings, Orders, Leases, Uploads, Notices):
     """Typed access to the state database. Thread-safe: one instance serves a whole run."""
 
     def __init__(self, url: str, *, migrate_schema: bool = True):

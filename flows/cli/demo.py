@@ -6,19 +6,23 @@ TikTok shop is authorised with ``lapak authorize``'s code), and runs the pipelin
 flows: a full catalogue sync of the four sample groups (one group's photos uploaded from its own
 files to both channels, one product kept inactive as its catalogue says), an unchanged re-sync
 (zero writes), a few simulated orders on both channels (one later cancelled) pulled back, stock
-corrected on every channel, order sheets written. It ends by printing what happened and where
-to look. The simulated orders come from the sandboxes' admin surfaces, standing in for buyers;
-the pipeline itself only speaks the channels' contracts.
+corrected on every channel, order sheets written, and three groups told what to pack through
+Prefect custom webhook blocks (a local receiver stands in for their chat apps). It ends by
+printing what happened and where to look. The simulated orders come from the sandboxes' admin
+surfaces, standing in for buyers; the pipeline itself only speaks the channels' contracts.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import secrets
 import shutil
 import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -63,6 +67,77 @@ def with_tiktok(config_text: str, url: str, shop_id: int | str, group: str = TIK
     text = config_text[:config_text.index("#[tiktok]")] + live + "\n"
     return re.sub(rf'(?m)^(id = "{group}"\n(?:.*\n)*?shop_id = .*)$',
                   lambda m: f'{m.group(1)}\ntiktok_shop_id = "{shop_id}"', text, count=1)
+
+
+# Wonosobo (both channels) and the shared shop's two groups are told of new orders to pack.
+NOTIFY_GROUPS = ("wonosobo-sekar-carica", "banyuwangi-gajah-oling", "jember-pandan-sari")
+
+
+class Receiver:
+    """A tiny HTTP receiver on 127.0.0.1 standing in for the groups' chat webhooks: it keeps what
+    each POST says (JSON) and answers ``status`` (a failing one keeps nothing)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.messages: list[dict] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if outer.status < 300:
+                    try:
+                        said = json.loads(raw or b"{}")
+                    except ValueError:
+                        said = {"body": raw.decode("utf-8", "replace")}
+                    outer.messages.append({"path": self.path, **said})
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def __enter__(self) -> Receiver:
+        threading.Thread(target=self.server.serve_forever, name="lapak-demo-receiver", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _notify_blocks(cfg: Path, receiver: Receiver) -> None:
+    """A Prefect custom webhook block per notified group, saved on the demo's Prefect server, and
+    ``notify = "custom-webhook/<name>"`` on those groups in the demo's copy of the config."""
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+    config = load_config(cfg)
+    text = cfg.read_text(encoding="utf-8")
+    for gid in NOTIFY_GROUPS:
+        name = f"demo-wa-{gid}"
+        CustomWebhookNotificationBlock(
+            name=config.group(gid).name, url=f"{receiver.url}/wa/{gid}",
+            json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        ).save(name, overwrite=True)
+        text = re.sub(rf'(?m)^(id = "{gid}")$', lambda m, n=name: f'{m.group(1)}\nnotify = "custom-webhook/{n}"',
+                      text, count=1)
+    cfg.write_text(text, encoding="utf-8")
+
+
+def _messages(receiver: Receiver) -> None:
+    """Where the groups' messages went, and what the first one said."""
+    got = receiver.messages
+    print(f"\n   Pesan ke kelompok / Messages to the groups: {len(got)} received by the local receiver "
+          f"{receiver.url} (custom webhook blocks custom-webhook/demo-wa-<group>)")
+    for m in got:
+        print(f"      {m['path']}: {m.get('subject', '')}")
+    if got:
+        print("   The first one said / Pesan pertama:")
+        print("\n".join(f"      | {line}" for line in str(got[0].get("body", "")).splitlines()))
 
 
 def _by_name(market, shop_id: int) -> dict[str, dict]:
@@ -188,11 +263,12 @@ def _both_channels(market, tiktok, config) -> None:
         print(f"   {p['doc']['title'][:52]:52} marketplace {here:4}  TikTok Shop {there:4}  {flag}")
 
 
-def _run(market, tiktok, cfg: Path) -> None:
+def _run(market, tiktok, cfg: Path, receiver: Receiver) -> None:
     from flows.cli.runs import format_orders_summary, print_sync_summary
     from flows.orders import pull_orders
     from flows.sync import sync_catalogues
 
+    _notify_blocks(cfg, receiver)
     config = load_config(cfg)
     _authorise(cfg, tiktok)
     print("\n1. Catalogue sync / Sinkronisasi katalog (Wonosobo also on TikTok Shop)")
@@ -211,10 +287,13 @@ def _run(market, tiktok, cfg: Path) -> None:
     print(f"   TikTok Shop {on_tiktok['id']}: {on_tiktok['recipient_address']['name']} — "
           f"{len(on_tiktok['line_items'])} × {on_tiktok['line_items'][0]['product_name']}")
     print(_indent(format_orders_summary(pull_orders(config_path=str(cfg)))))
+    _messages(receiver)
+    told = len(receiver.messages)
     cancelled = orders[1]
     market.admin.set_order_status(cancelled["order_id"], 0)
     print(f"\n4. {cancelled['buyer']['name']} cancels {cancelled['invoice_ref_num']}: its units go back to stock")
     print(_indent(format_orders_summary(pull_orders(config_path=str(cfg)))))
+    print(f"   {len(receiver.messages) - told} new messages: nothing new to pack (each order is told once).")
     _stock_table(market, config, orders)
     _both_channels(market, tiktok, config)
     _summary(market, config, cfg, first, orders, cancelled, tiktok)
@@ -225,18 +304,21 @@ def run_demo(keep: str | None = None) -> int:
     # Prefect reads these when the flows are imported (in ``_run``): set them first.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The temporary server may need more than Prefect's 20 s to start on a busy laptop.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     work = Path(keep).resolve() if keep else Path(tempfile.mkdtemp(prefix="lapak-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"Lapak Desa demo — working folder {work}")
     print("Starting both sandbox marketplaces and a temporary Prefect server (about 20 s)…", flush=True)
-    with running_sandbox(work / "sandbox") as market, running_tiktok_sandbox(work / "sandbox-tiktok") as tiktok:
+    with (running_sandbox(work / "sandbox") as market, running_tiktok_sandbox(work / "sandbox-tiktok") as tiktok,
+          Receiver() as receiver):
         cfg = _demo_config(work, market.url, market.rate_limit, tiktok.url)
         os.environ["LAPAK_CLIENT_SECRET"] = market.client_secret
         os.environ["LAPAK_TIKTOK_APP_SECRET"] = tiktok.app_secret
         os.environ.setdefault("LAPAK_SECRET_KEY", secrets.token_urlsafe(32))  # the demo's own, for its tokens
         print(f"Sandbox marketplace: {market.url} (fs_id {market.fs_id}, shops {', '.join(map(str, market.shops))})")
         print(f"Sandbox TikTok Shop: {tiktok.url} (shops {', '.join(map(str, tiktok.shops))})")
-        _run(market, tiktok, cfg)
+        _run(market, tiktok, cfg, receiver)
     if not keep:
         print(f"(demo files are in {work}; pass --keep DIR to choose the folder)")
     return 0

@@ -85,8 +85,23 @@ def format_orders_summary(summary: dict, max_sheets: int = 8) -> str:
             out.append(line + (f"  GAGAL / FAILED: {r['error']}" if r["error"] else ""))
     out.append(f"Koreksi stok / Stock corrections pushed: {t['stock_pushed']}"
                + (f", {t['stock_failed']} not applied (see the logs)" if t["stock_failed"] else ""))
+    out += _notice_lines(summary.get("notices") or {})
     out += [f"warning: {w}" for w in summary.get("warnings") or []]
     return "\n".join(out + _sheet_lines(summary, max_sheets))
+
+
+def _notice_lines(notices: dict[str, dict], shown: int = 4) -> list[str]:
+    """One line per group told of new paid orders, or whose message failed (its orders wait for the next pull)."""
+    out = []
+    for gid, r in sorted(notices.items()):
+        more = len(r["orders"]) - shown
+        names = ", ".join(r["orders"][:shown]) + (f" +{more} more" if more > 0 else "")
+        if r["error"]:
+            out.append(f"Pesan ke {gid} GAGAL / message FAILED, {len(r['orders'])} pesanan menunggu / orders wait "
+                       f"for the next pull: {r['error']}")
+        else:
+            out.append(f"Pesan ke {gid} terkirim / message sent: {r['sent']} pesanan baru / new orders ({names})")
+    return out
 
 
 def _sheet_lines(summary: dict, max_sheets: int) -> list[str]:
