@@ -443,6 +443,29 @@ def test_reasons_go_into_the_workbooks_own_error_column(tmp_path, headers):
     assert any(f"kolom '{headers[0]}'" in str(v) for v in summary), "the summary says where the reasons are"
 
 
+def test_the_rejects_report_points_at_each_bad_cell_of_a_checked_catalogue(tmp_path):
+    """``lapak check`` on a group's CSV: each bad cell coloured, its reason in a comment."""
+    from flows.engine.intake import check_file
+
+    (tmp_path / "katalog-uji.csv").write_text(
+        "Nama Produk;Kategori;Harga;Stok;Berat;Foto 1\n"
+        "Keripik Pisang;Keripik;15000;10;250 gr;https://img.example/a.jpg\n"
+        "Keripik Talas;Keripik;nego;5;1 toples;https://img.example/b.jpg\n"
+        "Radio Transistor;Elektronik;90000;2;500 gr;https://img.example/c.jpg\n", encoding="utf-8")
+    checked = check_file(tmp_path / "katalog-uji.csv", None, tmp_path / "out")
+    ws = openpyxl.load_workbook(checked.report_xlsx)["katalog-uji"]
+    comments = {c.coordinate: c.comment for row in ws.iter_rows() for c in row if c.comment is not None}
+    assert sorted(comments) == ["B4", "C3", "E3"], "row 3's price and weight, row 4's category"
+    price, weight, category = comments["C3"], comments["E3"], comments["B4"]
+    assert price.text.startswith("Harga bukan angka") and "\nPrice is not a number" in price.text
+    assert weight.text.startswith("Berat tidak terbaca") and "\nWeight cannot be read" in weight.text
+    assert category.text.startswith("Kategori tidak dikenal") and "\nUnknown category" in category.text
+    assert {c.author for c in comments.values()} == {"Lapak Desa"}
+    row_fill, cell_fill = (ws[a].fill.fgColor.rgb[-6:] for a in ("A3", "C3"))
+    assert row_fill == "FFC7CE" and cell_fill == ws["E3"].fill.fgColor.rgb[-6:] == ws["B4"].fill.fgColor.rgb[-6:]
+    assert cell_fill != row_fill and ws["A2"].fill.fill_type is None
+
+
 def test_lapak_check_lists_the_filled_rows_of_the_marketplace_workbook_and_of_an_ods(tmp_path, capsys):
     """As a facilitator runs it: ``lapak check`` on the bundled marketplace workbook, and on an ODS."""
     from flows.cli import main

@@ -18,6 +18,7 @@ import threading
 import time
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta, timezone
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -509,21 +510,82 @@ def test_the_shop_limit_paces_writes_only_when_it_exists(prefect_api):
             pass
 
 
-def test_screenshot_of_the_sync_run_shows_the_summary_table(prefect_api, tmp_path):
+class Rendered(HTMLParser):
+    """A page's DOM as Chromium rendered it, reduced to what a person reads: its text (no
+    scripts, styles or templates) and each table's rows as lists of cell texts."""
+
+    HIDDEN = frozenset({"script", "style", "template", "noscript"})
+
+    def __init__(self, dom: str) -> None:
+        super().__init__()
+        self.hidden, self.text, self.tables = 0, [], []
+        self.cell: list[str] | None = None
+        self.feed(dom)
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in self.HIDDEN
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("th", "td"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in self.HIDDEN
+        if tag in ("th", "td") and self.cell is not None and self.tables and self.tables[-1]:
+            self.tables[-1][-1].append(" ".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if not self.hidden and data.strip():
+            self.text.append(data.strip())
+            if self.cell is not None:
+                self.cell.append(data.strip())
+
+
+def a_sync_run(prefect_api, market, config, monkeypatch) -> str:
+    """The end-to-end test's sync run; run on its own, this test makes one (in process, as the
+    end-to-end test's deployment would)."""
+    if "sync" not in RUNS:
+        from flows.sync import sync_catalogues
+
+        monkeypatch.setenv("LAPAK_CLIENT_SECRET", market.client_secret)
+        with prefect(prefect_api.url):
+            state = sync_catalogues(config_path=str(config), return_state=True)
+        assert state.is_completed(), state.message
+        RUNS["sync"] = str(state.state_details.flow_run_id)
+    return RUNS["sync"]
+
+
+def test_the_sync_summary_as_the_prefect_ui_shows_it(prefect_api, market, config, monkeypatch, tmp_path):
+    """The run's ``sync-summary`` artifact page in a real browser: the table an operator reads."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
-        pytest.skip("Chromium is not installed: no screenshot of the run page")
-    if "sync" not in RUNS:
-        pytest.skip("no sync run to show (the end-to-end test did not get that far)")
+        pytest.skip("Chromium is not installed: the run page is not rendered (.ci/run installs it as root)")
+    run_id = a_sync_run(prefect_api, market, config, monkeypatch)
     with prefect(prefect_api.url) as client:
-        table = artifacts(client, RUNS["sync"])["sync-summary"]
-    page = f"{prefect_api.ui}/artifacts/artifact/{table.id}"
-    args = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--window-size=1400,1600", "--virtual-time-budget=20000"]
-    dom = subprocess.run([*args, "--dump-dom", page], capture_output=True, text=True, timeout=90).stdout
-    assert "wonosobo-sekar-carica" in dom and "banyuwangi-gajah-oling" in dom
+        summary = artifacts(client, run_id)["sync-summary"]
     shot = tmp_path / "sync-summary.png"
-    subprocess.run([*args, f"--screenshot={shot}", f"{prefect_api.ui}/runs/flow-run/{RUNS['sync']}?tab=Artifacts"],
-                   capture_output=True, timeout=90)
-    assert shot.exists() and shot.stat().st_size > 10_000
-    print(f"screenshot of the sync run: {shot}")
+    # The UI fetches the artifact after the page loads: a generous virtual time budget lets it
+    # render; its own profile so parallel runs never share one.
+    args = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--window-size=1400,900", "--virtual-time-budget=30000", f"--user-data-dir={tmp_path / 'chromium'}",
+            f"--screenshot={shot}", "--dump-dom", f"{prefect_api.ui}/artifacts/artifact/{summary.id}"]
+    for _ in range(3):  # a slow machine may dump the page before the table arrived
+        page = Rendered(subprocess.run(args, capture_output=True, text=True, timeout=90).stdout)
+        rows = next((t for t in page.tables if t and t[0][:1] == ["group"]), None)
+        if rows:
+            break
+    assert rows, f"no summary table on the rendered page; it read: {' '.join(page.text)[:2000]}"
+    print("the rendered table:", *(" | ".join(r) for r in rows), sep="\n")
+
+    header, lines = rows[0], {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert {"rows_in", "listings", "rejected", "created", "errors"} <= set(header)
+    assert set(lines) == {"wonosobo-sekar-carica", "banyuwangi-gajah-oling", "jember-pandan-sari",
+                          "indramayu-srikandi-kenanga"}
+    assert lines["banyuwangi-gajah-oling"]["rejected"] == "6" and lines["wonosobo-sekar-carica"]["listings"] == "12"
+    assert sum(int(r["created"]) for r in lines.values()) == 48
+    assert "sync-summary" in page.text and "Show raw data" in page.text
+    assert shot.stat().st_size > 10_000, "a screenshot of that page, for a person to look at"
+    print(f"screenshot of the sync summary: {shot}")

@@ -28,6 +28,7 @@ from connectors.sheets import (
     write_template,
     write_xlsx,
 )
+from connectors.sheets.rejects import CELL_REJECT_FILL, CELL_WARNING_FILL
 from schemas.categories import DEFAULT_CATEGORIES
 from schemas.listing import Reject
 
@@ -189,11 +190,38 @@ def test_rejects_report_annotates_the_groups_own_sheet(tmp_path, rejects):
     assert ws["E5"].value == ("Harga: harga 'nego' bukan angka / price 'nego' is not a number; "
                               "Stok: stok negatif / negative stock")
     assert ws["E4"].value is None
-    assert {_fill(ws.cell(row=5, column=c)) for c in range(1, 6)} == {"FFC7CE"}
-    assert {_fill(ws.cell(row=7, column=c)) for c in range(1, 6)} == {"FFEB9C"}
+    assert {_fill(ws.cell(row=5, column=c)) for c in (1, 4, 5)} == {"FFC7CE"}, "the row, but its bad cells"
+    assert {_fill(ws.cell(row=7, column=c)) for c in (1, 2, 3, 5)} == {"FFEB9C"}
     assert ws["E7"].value.startswith("Peringatan / Warning: Foto 1:")
     assert _fill(ws["A4"]) is None
     assert ws.freeze_panes == "A4"
+
+
+def test_each_bad_cell_is_marked_with_its_reason_as_a_comment(tmp_path, rejects):
+    xlsx, _ = write_rejects_report(tmp_path, "g1", rejects, {"Produk": GRID}, {"Produk": 3})
+    ws = openpyxl.load_workbook(xlsx)["Produk"]
+    marked = {c.coordinate for row in ws.iter_rows() for c in row if c.comment is not None}
+    assert marked == {"B5", "C5", "A6", "D7"}, "row 5's two problems mark two cells; nothing else is marked"
+    price, stock = ws["B5"], ws["C5"]
+    assert price.value == "nego" and _fill(price) == _fill(stock) == CELL_REJECT_FILL.fgColor.rgb[-6:]
+    assert price.comment.text == "harga 'nego' bukan angka\nprice 'nego' is not a number"
+    assert stock.comment.text == "stok negatif\nnegative stock" and stock.comment.author == "Lapak Desa"
+    assert _fill(price) not in {"FFC7CE", "FFEB9C"}, "the cell stands out from its row"
+    photo = ws["D7"]
+    assert _fill(photo) == CELL_WARNING_FILL.fgColor.rgb[-6:] != _fill(price), "a warning's cell is lighter"
+    assert photo.comment.text == "Peringatan: foto ke-6 dibuang\nWarning: sixth photo dropped"
+    assert ws["A6"].value == GRID.iloc[5, 0] and ws["A6"].quotePrefix, "a marked hostile cell stays inert"
+
+
+def test_a_problem_about_a_missing_column_keeps_only_the_row_mark(tmp_path):
+    missing = pd.DataFrame([_problem(4, "Berat", "", "kolom berat tidak ada", "no weight column"),
+                            _problem(4, "", "", "baris ganda", "duplicate row"),
+                            _problem(5, " harga ", "nego", "harga bukan angka", "price is not a number")])
+    xlsx, _ = write_rejects_report(tmp_path, "g1", missing, {"Produk": GRID}, {"Produk": 3})
+    ws = openpyxl.load_workbook(xlsx)["Produk"]
+    assert {_fill(c) for c in ws[4]} == {"FFC7CE"} and all(c.comment is None for c in ws[4])
+    assert ws["E4"].value.startswith("Berat: kolom berat tidak ada"), "the reason is still beside the row"
+    assert ws["B5"].comment.text.startswith("harga bukan angka"), "the header matched despite case and spaces"
 
 
 def test_rejects_report_keeps_a_hostile_value_as_written_inert(tmp_path, rejects):

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -46,6 +48,11 @@ NO_REJECTS = "Tidak ada baris ditolak / No rejected rows"
 WARNING_PREFIX = "Peringatan / Warning: "
 REJECT_FILL = PatternFill("solid", fgColor="FFC7CE")   # Excel's "bad" light red
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" light yellow
+# The bad cell itself, darker than its row so the eye lands on it; a warning's lighter than a reject's.
+CELL_REJECT_FILL = PatternFill("solid", fgColor="FF7C80")
+CELL_WARNING_FILL = PatternFill("solid", fgColor="FFD966")
+COMMENT_AUTHOR = "Lapak Desa"
+_COMMENT_MAX = 2_000  # characters: a note is read on hover, not scrolled
 
 
 def rejects_frame(rejects: Iterable[Any]) -> pd.DataFrame:
@@ -98,6 +105,55 @@ def _row_notes(problems: pd.DataFrame) -> pd.DataFrame:
     return notes
 
 
+def _header_key(value: Any) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def _cell_marks(problems: pd.DataFrame, header: list[Any]) -> dict[int, dict[int, tuple[str, bool]]]:
+    """Per row, per 0-based column position: the comment for each bad cell and whether a reject
+    is among its problems. Only problems naming a column found on the header row (first
+    occurrence, spacing and case aside) have a cell; a missing column's problem keeps the row mark."""
+    p = problems.dropna(subset=["row"])
+    p = p[p["column"] != ""]
+    positions: dict[str, int] = {}
+    for pos, h in enumerate(header):
+        if h is not None and str(h).strip():
+            positions.setdefault(_header_key(h), pos)
+    pos = p["column"].map(lambda c: positions.get(_header_key(c)))
+    p = p.assign(pos=pos).dropna(subset=["pos"])
+    if p.empty:
+        return {}
+    rejected = p["severity"] == "reject"
+    text = p["reason_id"] + "\n" + p["reason_en"]
+    text = text.where(rejected, "Peringatan: " + p["reason_id"] + "\nWarning: " + p["reason_en"])
+    cells = (p.assign(text=text, rejected=rejected)
+             .groupby(["row", "pos"], sort=False)
+             .agg(text=("text", "\n\n".join), rejected=("rejected", "any")))
+    marks: dict[int, dict[int, tuple[str, bool]]] = {}
+    for (row, col), note, rej in zip(cells.index, cells["text"], cells["rejected"]):
+        marks.setdefault(int(row), {})[int(col)] = (note, bool(rej))
+    return marks
+
+
+def _marked_cell(ws, value: Any, note: str, rejected: bool):
+    """The bad cell: its own fill and the reasons as a comment (shown on hover in Excel and Calc)."""
+    c = _cell(ws, value, fill=CELL_REJECT_FILL if rejected else CELL_WARNING_FILL)
+    text = ILLEGAL_CHARACTERS_RE.sub("", note)
+    if len(text) > _COMMENT_MAX:
+        text = text[: _COMMENT_MAX - 1] + "…"
+    lines = sum(len(line) // 45 + 1 for line in text.split("\n"))
+    c.comment = Comment(text, COMMENT_AUTHOR, height=min(20 + 15 * lines, 400), width=320)
+    return c
+
+
+def _print_ready(ws, header_row: int) -> None:
+    """Landscape A4, the rows down to the header on every printed page. Not shrunk to the page's
+    width: a group's sheet of photo links would print too small to read."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.print_title_rows = f"1:{header_row}"
+
+
 def _guess_header_row(grid: pd.DataFrame) -> int:
     """Without a known header row, the widest of the first 30 rows (1-based), the first on ties."""
     head = grid.head(30)
@@ -119,21 +175,27 @@ def _error_column(grid: pd.DataFrame, header_row: int) -> int | None:
     return None
 
 
-def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.DataFrame,
+def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, problems: pd.DataFrame,
                      header_row: int) -> str:
     """The group's sheet as written, problem rows coloured, each one's reasons beside it: in the
     sheet's own ``Pesan Error`` column when it has one (the marketplace's convention, so the fixed
-    file can also be uploaded there by hand), else in a column added right of the last one.
+    file can also be uploaded there by hand), else in a column added right of the last one. Each
+    bad cell is coloured darker, its reasons in a comment. ``problems`` are this sheet's.
     Returns the header of the column holding the reasons."""
+    notes = _row_notes(problems)
     grid = _xlsx_clean(grid.reset_index(drop=True))
     own = _error_column(grid, header_row)
     reasons = grid.shape[1] if own is None else own
     ws = wb.create_sheet(title)
-    for i, w in enumerate(_widths(grid), start=1):
+    # Widths from the header row down: a title above the table spills over empty cells anyway.
+    for i, w in enumerate(_widths(grid.iloc[max(header_row - 1, 0):]), start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.column_dimensions[get_column_letter(reasons + 1)].width = 70
     ws.freeze_panes = f"A{header_row + 1}"
+    _print_ready(ws, header_row)
     by_row = {int(r): (n, rej) for r, n, rej in zip(notes["row"], notes["note"], notes["rejected"])}
+    header_cells = list(grid.iloc[header_row - 1]) if 0 < header_row <= len(grid) else []
+    marks = _cell_marks(problems, header_cells)
     header = REASON_HEADER if own is None else str(grid.iat[header_row - 1, own])
     for i, rec in enumerate(_records(grid)):
         r = i + 1
@@ -145,6 +207,9 @@ def _annotated_sheet(wb: Workbook, title: str, grid: pd.DataFrame, notes: pd.Dat
             note, rejected = by_row[r]
             fill = REJECT_FILL if rejected else WARNING_FILL
             cells = [_cell(ws, v, fill=fill) for v in rec]
+            for pos, (text, bad) in marks.get(r, {}).items():
+                if pos != reasons:
+                    cells[pos] = _marked_cell(ws, rec[pos], text, bad)
             cells[reasons] = _cell(ws, note, fill=fill, alignment=WRAP)
         else:
             cells = [_cell(ws, v) for v in rec]
@@ -164,8 +229,10 @@ def _how_to_fix(annotated: dict[str, str]) -> str:
     else:
         names = ", ".join(f"'{c}'" for c in sorted(columns))
         col_id, col_en = f"kolom {names}", f"column {names}"
-    return (f"Perbaiki baris merah di lembar {where} (alasannya di {col_id}), lalu kirim kembali berkas ini. "
-            f"/ Fix the red rows in sheet {where} (the reason is in {col_en}), then send this file back.")
+    return (f"Perbaiki baris merah di lembar {where} (alasannya di {col_id}; sel yang salah berwarna lebih tua "
+            f"dan alasannya ada di komentarnya), lalu kirim kembali berkas ini. / Fix the red rows in sheet {where} "
+            f"(the reason is in {col_en}; the wrong cell is darker and its comment says why), "
+            f"then send this file back.")
 
 
 def _summary_sheet(ws, group_id: str, problems: pd.DataFrame, annotated: dict[str, str],
@@ -212,7 +279,8 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
     spreadsheet shows it). ``grids`` maps a sheet name to that sheet exactly as written
     (``header=None``; index i is spreadsheet row i+1); each is reproduced with its problem rows
     coloured and their reasons in the sheet's own ``Pesan Error`` column (the marketplace
-    workbook's) or, without one, in a reason column added on the right. ``header_rows`` maps a
+    workbook's) or, without one, in a reason column added on the right; each bad cell (a problem
+    whose ``column`` is on the header row) darker, its reasons in a comment. ``header_rows`` maps a
     sheet name to its 1-based header row (guessed as the widest early row when absent).
     ``stock_as_of`` (text) says on the summary sheet from when the catalogue's stock counts
     (orders after it are taken off). The CSV holds the per-problem lines.
@@ -230,13 +298,12 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
     grids = grids or {}
     taken = {SUMMARY_SHEET, PROBLEMS_SHEET}  # a group's own sheet name must not take ours
     titles = {sheet: _sheet_title(sheet, taken) for sheet in grids}
-    notes = _row_notes(problems)
     wb = Workbook(write_only=True)
     summary = wb.create_sheet(SUMMARY_SHEET)   # first, filled once the sheets say where their reasons are
     annotated = {}
     for sheet, grid in grids.items():
         header_row = (header_rows or {}).get(sheet) or _guess_header_row(grid)
-        annotated[titles[sheet]] = _annotated_sheet(wb, titles[sheet], grid, notes[notes["sheet"] == sheet],
+        annotated[titles[sheet]] = _annotated_sheet(wb, titles[sheet], grid, problems[problems["sheet"] == sheet],
                                                     int(header_row))
     _summary_sheet(summary, group_id, problems, annotated, stock_as_of)
     _table_sheet(wb, PROBLEMS_SHEET, table)
