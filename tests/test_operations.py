@@ -189,7 +189,9 @@ class Serve:
         wait_for("lapak serve publishing its deployments", applied, timeout=90, every=1, why=lambda: tail(self.log))
 
     def stop(self) -> int | None:
-        return stop(self.proc) if self.proc is not None else None
+        # A scheduled run may be in flight when Ctrl-C comes: serve lets it finish first, which
+        # on a loaded machine (a CI runner) takes longer than the default 30 s.
+        return stop(self.proc, wait_s=90) if self.proc is not None else None
 
 
 @pytest.fixture(scope="module")
