@@ -170,9 +170,12 @@ class Serve:
     def start(self) -> None:
         self.starts += 1
         with open(self.log, "wb") as out:
+            # As from a terminal: Ctrl-C works even when the tests themselves run where SIGINT is
+            # ignored (a background job of a script: its children would inherit SIG_IGN).
             self.proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(self.cfg)],
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=self.home, start_new_session=True)
+                                         cwd=self.home, start_new_session=True,
+                                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def wait_ready(self, since: datetime) -> None:
         """Until the three deployments were (re-)applied by this start."""
@@ -189,18 +192,7 @@ class Serve:
         wait_for("lapak serve publishing its deployments", applied, timeout=90, every=1, why=lambda: tail(self.log))
 
     def stop(self) -> int | None:
-        """Ctrl-C, as an operator stops it; a second Ctrl-C when the first has not stopped it in
-        60 s (seen only in CI's full run: Prefect's runner shutdown waited; said on stderr)."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            with suppress(subprocess.TimeoutExpired):
-                self.proc.wait(60)
-        if self.proc.poll() is None:
-            print(f"lapak serve still running 60 s after Ctrl-C; Ctrl-C again. Its log: {tail(self.log, 2000)}",
-                  file=sys.stderr)
-        return stop(self.proc, wait_s=60)
+        return stop(self.proc) if self.proc is not None else None
 
 
 @pytest.fixture(scope="module")
