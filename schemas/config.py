@@ -114,6 +114,9 @@ class OrdersConfig(_Section):
 
     lookback_hours: float = Field(default=48, ge=0, description="Re-read orders created this long before the cursor.")
     first_run_days: float = Field(default=3, gt=0, description="How far back the very first pull reads.")
+    keep_buyer_details_days: int = Field(
+        default=90, ge=1, description="Buyers' names, phones and addresses are removed this many days after "
+        "an order is finished or cancelled (the order, its lines and totals stay).")
 
 
 GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
