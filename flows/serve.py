@@ -169,7 +169,26 @@ def check_server() -> str:
                            "PREFECT_API_URL (e.g. `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`)")
     with get_client(sync_client=True) as client:
         failure = client.api_healthcheck()
-    if failure is not None:
-        raise LapakError(f"the Prefect server at {url} does not answer ({type(failure).__name__}); "
-                           "is `prefect server start` running?")
+        if failure is not None:
+            raise LapakError(f"the Prefect server at {url} does not answer ({type(failure).__name__}); "
+                               "is `prefect server start` running?")
+        refused = _refused(client)
+    if refused:
+        raise LapakError(f"the Prefect server at {url} refused this client ({refused}): set "
+                           "PREFECT_API_AUTH_STRING to the server's PREFECT_SERVER_API_AUTH_STRING "
+                           "(`prefect config set PREFECT_API_AUTH_STRING=…`)")
     return url
+
+
+def _refused(client: Any) -> str:
+    """Why an authenticated call fails ("HTTP 401"), or "" when it is accepted. The health check
+    is open to anyone on an authenticated server: this asks for something that is not."""
+    import httpx
+
+    try:
+        client.hello()
+    except httpx.HTTPStatusError as err:
+        if err.response.status_code in (401, 403):
+            return f"HTTP {err.response.status_code}"
+        raise
+    return ""

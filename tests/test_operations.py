@@ -26,6 +26,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from tests.browser import chromium, log_in_to_prefect_ui, screenshot
 from tests.conftest import SAMPLES
 from tests.test_secrets import Leaks
 
@@ -36,6 +37,9 @@ DEPLOYMENTS = {"sync": "sync-catalogues/hourly", "orders": "pull-orders/every-15
                "backfill": "backfill-orders/on-demand"}
 SHARED_SHOP = 479574  # banyuwangi and jember sell through it
 RUNS: dict[str, str] = {}  # what one test leaves for the screenshot test
+# The module's Prefect server runs with basic authentication, as the operating guide sets it up:
+# every client here (lapak serve, workers, this test's own) presents it.
+AUTH = "lapak-ops:a-long-random-password-for-tests"
 
 
 def free_port() -> int:
@@ -47,7 +51,8 @@ def free_port() -> int:
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any Prefect setting of the developer's (profile, API URL, database)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **extra)
+    env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
+               PREFECT_API_AUTH_STRING=AUTH, **extra)
     return env
 
 
@@ -88,9 +93,9 @@ def prefect(url: str):
     from prefect.client.orchestration import get_client
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings({PREFECT_API_URL: url}):
+    with temporary_settings({PREFECT_API_URL: url, PREFECT_API_AUTH_STRING: AUTH}):
         try:
             with get_client(sync_client=True) as client:
                 yield client
@@ -103,7 +108,8 @@ def prefect(url: str):
 
 @pytest.fixture(scope="module")
 def prefect_api(tmp_path_factory):
-    """``prefect server start`` on a free port, with its own home and SQLite database."""
+    """``prefect server start`` on a free port, with its own home and SQLite database, closed to
+    strangers by basic authentication (``PREFECT_SERVER_API_AUTH_STRING``)."""
     home = tmp_path_factory.mktemp("prefect-server-home")
     port = free_port()
     log = home / "server.log"
@@ -111,7 +117,7 @@ def prefect_api(tmp_path_factory):
     # No scheduler: the schedules exist, but no run starts on its own while the test runs. The
     # API URL, as the guide sets it, gives notifications their links to the UI.
     env = clean_env(PREFECT_HOME=str(home), PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
-                    PREFECT_LOGGING_LEVEL="WARNING", PREFECT_API_URL=url)
+                    PREFECT_LOGGING_LEVEL="WARNING", PREFECT_API_URL=url, PREFECT_SERVER_API_AUTH_STRING=AUTH)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                  "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -287,6 +293,29 @@ def test_serve_publishes_three_deployments_with_jakarta_schedules_and_a_form(ser
     assert {"start", "end"} <= set(backfill_form["required"])
     assert all(backfill_form["properties"][d]["format"] == "date" and backfill_form["properties"][d]["description"]
                for d in ("start", "end"))
+
+
+def test_the_prefect_server_is_closed_to_strangers(prefect_api, market, config, tmp_path):
+    """The guide's server runs with basic authentication: an anonymous client is refused (the
+    health probe alone stays open), the authorised one is served, and `lapak serve` without the
+    password (or with a wrong one) stops at once, saying what to set."""
+    deployments = f"{prefect_api.url}/deployments/filter"
+    assert requests.post(deployments, json={}, timeout=10).status_code == 401
+    assert requests.post(deployments, json={}, timeout=10, auth=("lapak-ops", "guess")).status_code == 401
+    assert requests.post(deployments, json={}, timeout=10, auth=tuple(AUTH.split(":", 1))).status_code == 200
+    assert requests.get(f"{prefect_api.url}/health", timeout=10).ok
+
+    for auth in ("", "lapak-ops:wrong"):
+        env = clean_env(PREFECT_API_URL=prefect_api.url, PREFECT_HOME=str(tmp_path / "home"),
+                        LAPAK_CLIENT_SECRET=market.client_secret)
+        env["PREFECT_API_AUTH_STRING"] = auth
+        if not auth:
+            del env["PREFECT_API_AUTH_STRING"]
+        done = subprocess.run([sys.executable, "-m", "flows.cli", "serve", "--config", str(config)], env=env,
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert done.returncode != 0
+        assert "refused this client (HTTP 401)" in done.stderr and "PREFECT_API_AUTH_STRING" in done.stderr, done.stderr
+        assert AUTH.split(":", 1)[1] not in done.stderr + done.stdout
 
 
 def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefect_api, market, config, webhook):
@@ -562,24 +591,25 @@ def a_sync_run(prefect_api, market, config, monkeypatch) -> str:
 
 
 def test_the_sync_summary_as_the_prefect_ui_shows_it(prefect_api, market, config, monkeypatch, tmp_path):
-    """The run's ``sync-summary`` artifact page in a real browser: the table an operator reads."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
+    """The run's ``sync-summary`` artifact page in a real browser, logged in to the authenticated
+    server as an operator is: the table an operator reads."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
         pytest.skip("Chromium is not installed: the run page is not rendered (.ci/run installs it as root)")
     run_id = a_sync_run(prefect_api, market, config, monkeypatch)
     with prefect(prefect_api.url) as client:
         summary = artifacts(client, run_id)["sync-summary"]
     shot = tmp_path / "sync-summary.png"
-    # The UI fetches the artifact after the page loads: a generous virtual time budget lets it
-    # render; its own profile so parallel runs never share one.
-    args = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--window-size=1400,900", "--virtual-time-budget=30000", f"--user-data-dir={tmp_path / 'chromium'}",
-            f"--screenshot={shot}", "--dump-dom", f"{prefect_api.ui}/artifacts/artifact/{summary.id}"]
-    for _ in range(3):  # a slow machine may dump the page before the table arrived
-        page = Rendered(subprocess.run(args, capture_output=True, text=True, timeout=90).stdout)
-        rows = next((t for t in page.tables if t and t[0][:1] == ["group"]), None)
-        if rows:
-            break
+    # Behind the server's password, as an operator logs in; the UI fetches the artifact after the
+    # page loads: wait until its table is there.
+    with chromium(browser, tmp_path / "chromium") as tools:
+        log_in_to_prefect_ui(tools, prefect_api.ui, AUTH)
+        tools.open(f"{prefect_api.ui}/artifacts/artifact/{summary.id}", timeout=90,
+                   ready="[...document.querySelectorAll('table')].some(t => t.innerText.includes('rows_in'))"
+                         " && document.body.innerText.includes('Show raw data')")
+        page = Rendered(tools.evaluate("document.documentElement.outerHTML"))
+        screenshot(tools, shot)
+    rows = next((t for t in page.tables if t and t[0][:1] == ["group"]), None)
     assert rows, f"no summary table on the rendered page; it read: {' '.join(page.text)[:2000]}"
     print("the rendered table:", *(" | ".join(r) for r in rows), sep="\n")
 
