@@ -7,39 +7,23 @@ lines of each group and where its full report is), ``sync-plan`` (markdown, dry 
 ``orders-backfill-changes`` (table: the new and changed orders) and ``orders-reports`` /
 ``orders-backfill-reports`` (markdown: each sales picture rewritten, with its month's totals).
 
-Catalogue values are written by people, so every value shown in markdown is escaped: a cell
-can't break the table, inject a link or HTML.
+Catalogue values are written by people, so every value shown in markdown is escaped
+(:func:`schemas.markdown.md`, the one helper every markdown artifact uses): a cell can't break
+the table, inject a link or HTML.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.markdown import code, md
+
 REJECT_LINES = 10      # per group, on the run page; the report has them all
 ORDER_ROWS = 200       # new/changed orders listed per run (the counts are always complete)
 SYNC_PROGRESS_KEY = "sync-progress"
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
-
-
-def md(value: Any, limit: int = 80) -> str:
-    """``value`` as inert markdown text for a table cell: one line, escaped, at most ``limit`` characters."""
-    text = " ".join(str(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def code(value: Any) -> str:
-    """A path or name as inline code (backticks in it can't end the span)."""
-    text = " ".join(str(value).split()).replace("`", "'")
-    return f"`{text}`"
-
 
 # ---- sync -------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.listing import KnownListing, Listing
+from schemas.markdown import code, md
 from schemas.messages import rupiah
 
 # Fields changed through ``edit``; price and stock have their own absolute, idempotent calls.
@@ -139,7 +140,7 @@ class Plan:
 
     def to_markdown(self, limit: int = 50) -> str:
         """The plan as operators read it (the dry-run output and the Prefect artifact)."""
-        lines = [f"### Shop {self.shop_id}: {self.writes} writes"]
+        lines = [f"### Shop {md(self.shop_id)}: {self.writes} writes"]
         if not self.writes and not self.held:
             lines.append("Nothing to change: the marketplace already matches the catalogues.")
         for title, rows, fmt in self._sections():
@@ -150,21 +151,21 @@ class Plan:
                     lines.append(f"- … and {len(rows) - limit} more")
         if self.notes:
             lines.append("\n**Notes**")
-            lines.extend(f"- {n}" for n in self.notes)
+            lines.extend(f"- {md(n, 400)}" for n in self.notes)
         return "\n".join(lines)
 
     def _sections(self) -> list[tuple[str, list, Callable[[Any], str]]]:
         return [
-            ("Create", self.creates, lambda c: f"`{c.sku}` {c.listing.name} — {rupiah(c.listing.price)}, "
+            ("Create", self.creates, lambda c: f"{code(c.sku)} {md(c.listing.name, 200)} — {rupiah(c.listing.price)}, "
                                                f"stock {c.stock}" + ("" if c.listing.active else " (inactive)")),
-            ("Edit", self.edits, lambda e: f"`{e.sku}` " + ", ".join(
-                f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in e.changes.items())),
-            ("Reactivate", self.reactivate, lambda t: f"`{t.sku}` {t.name}"),
-            ("Price", self.prices, lambda c: f"`{c.sku}` {rupiah(c.old or 0)} → {rupiah(c.new)}"),
-            ("Stock", self.stocks, lambda c: f"`{c.sku}` {c.old} → {c.new}"),
+            ("Edit", self.edits, lambda e: f"{code(e.sku)} " + ", ".join(
+                f"{f}: {md(_short(o))} → {md(_short(n))}" for f, (o, n) in e.changes.items())),
+            ("Reactivate", self.reactivate, lambda t: f"{code(t.sku)} {md(t.name, 200)}"),
+            ("Price", self.prices, lambda c: f"{code(c.sku)} {rupiah(c.old or 0)} → {rupiah(c.new)}"),
+            ("Stock", self.stocks, lambda c: f"{code(c.sku)} {c.old} → {c.new}"),
             ("Deactivate", self.deactivate,
-             lambda t: f"`{t.sku}` {t.name}" + (" (Nonaktif in its catalogue)" if t.in_catalogue else "")),
-            ("Held by the shrink guard (not deactivated)", self.held, lambda t: f"`{t.sku}` {t.name}"),
+             lambda t: f"{code(t.sku)} {md(t.name, 200)}" + (" (Nonaktif in its catalogue)" if t.in_catalogue else "")),
+            ("Held by the shrink guard (not deactivated)", self.held, lambda t: f"{code(t.sku)} {md(t.name, 200)}"),
         ]
 
 

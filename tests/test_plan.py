@@ -102,3 +102,18 @@ def test_a_product_its_catalogue_marks_nonaktif_is_created_inactive_or_deactivat
     # Known and inactive: nothing to do; marked Aktif again: reactivated.
     assert plan([off], [like(K, status="INACTIVE")]).writes == 0
     assert [t.sku for t in plan([D], [like(K, status="INACTIVE")]).reactivate] == ["G-A-1"]
+
+
+def test_the_plan_shown_on_the_run_page_makes_no_link_of_a_name():
+    """A catalogue name is text written by people: in the ``sync-plan`` artifact it stays text."""
+    from markdown_it import MarkdownIt
+
+    name = "[Klik untuk bonus](https://evil.example/login) Keripik <img src=x onerror=alert(1)>"
+    renamed = like(K, name="Keripik lama")
+    p = plan([like(D, name=name), like(D, sku="G-B-2", name=name + " 2")], [renamed],
+             {"G-A-1": 40, "G-B-2": 3})
+    text = p.to_markdown()
+    assert p.creates and p.edits and name[:20] in text.replace("\\", "")
+    rendered = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<a" not in rendered and "<img" not in rendered
+    assert "[Klik untuk bonus](https://evil.example/login) Keripik" in rendered.replace("&lt;", "<")
