@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from connectors.sandbox.admin import router as admin_router
 from connectors.sandbox.envelope import ApiError, envelope
@@ -31,7 +32,7 @@ from connectors.sandbox.routes import (
     PRODUCTS_PER_PAGE_MAX,
     STATUS_MAX,
 )
-from connectors.sandbox.settings import SandboxSettings
+from connectors.sandbox.settings import ALLOWED_HOSTS, SandboxSettings
 
 __all__ = [
     "CREATE_MAX",
@@ -104,4 +105,7 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     for router in CONTRACT_ROUTERS:
         app.include_router(router)
     app.include_router(admin_router)
+    # Only requests addressed to the loopback name it listens on: a web page that rebinds its own
+    # domain to 127.0.0.1 (DNS rebinding) sends its own Host and is refused (400).
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(ALLOWED_HOSTS))
     return app

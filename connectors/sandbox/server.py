@@ -47,7 +47,15 @@ def settings_from_args(args: argparse.Namespace) -> SandboxSettings:
         "shops": getattr(args, "shops", None),
         "rate_limit": getattr(args, "rate_limit", None),
     }
+    if given["client_secret"] is not None:
+        warn_secret_flag("--client-secret", "LAPAK_SANDBOX_CLIENT_SECRET")
     return SandboxSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+def warn_secret_flag(flag: str, env: str) -> None:
+    """A secret given on the command line is readable by every user of the machine (``ps``)."""
+    print(f"warning: {flag} shows the secret to every user of this machine (the process list); "
+          f"set {env} in the environment instead", file=sys.stderr, flush=True)
 
 
 def bind(port: int) -> socket.socket:

@@ -30,6 +30,7 @@ DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_DATA_DIR = Path("var/sandbox")
 
 HOST = "127.0.0.1"
+ALLOWED_HOSTS = ("127.0.0.1", "localhost")  # the Host header a request must carry (both sandboxes)
 TOKEN_TTL_SECONDS = 2_592_000
 URL_LINE_PREFIX = "Sandbox marketplace: "
 

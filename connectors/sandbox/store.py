@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from connectors.files import private_file
 from connectors.sandbox.store_orders import OrderError, OrderStore
 from connectors.sandbox.store_pictures import PictureStore
 from connectors.sandbox.store_products import ProductStore, product_info
@@ -72,7 +73,7 @@ class Store(ProductStore, OrderStore, PictureStore):
     """The sandbox state in one SQLite file under the data dir."""
 
     def __init__(self, db_path: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(db_path)  # buyers' names and addresses: the owner's only
         self.engine = create_engine(f"sqlite:///{db_path}")
 
         @event.listens_for(self.engine, "connect")

@@ -14,7 +14,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from connectors.sandbox.settings import ALLOWED_HOSTS
 from connectors.tiktok_sandbox import routes_auth, routes_images, routes_orders, routes_product_writes, routes_products
 from connectors.tiktok_sandbox.admin import router as admin_router
 from connectors.tiktok_sandbox.envelope import BAD_REQUEST, INTERNAL, ApiError, envelope
@@ -59,4 +61,6 @@ def create_app(settings: TikTokSandboxSettings) -> FastAPI:
         app.add_exception_handler(exc_class, handler)  # type: ignore[arg-type]
     for router in (*CONTRACT_ROUTERS, admin_router):
         app.include_router(router)
+    # Only requests addressed to the loopback name it listens on (DNS rebinding: 400).
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(ALLOWED_HOSTS))
     return app

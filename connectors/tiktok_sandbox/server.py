@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from connectors.sandbox.server import bind, require_web_server
+from connectors.sandbox.server import bind, require_web_server, warn_secret_flag
 from connectors.tiktok_sandbox.settings import HOST, URL_LINE_PREFIX, TikTokSandboxSettings
 from schemas.errors import LapakError
 
@@ -23,6 +23,8 @@ _FLAGS = {"port": "port", "data": "data_dir", "app_key": "app_key", "app_secret"
 def settings_from_args(args: argparse.Namespace) -> TikTokSandboxSettings:
     """Settings from flags; a flag absent or ``None`` keeps its default (or env value)."""
     given = {field: getattr(args, flag, None) for flag, field in _FLAGS.items()}
+    if given["app_secret"] is not None:
+        warn_secret_flag("--app-secret", "LAPAK_TIKTOK_SANDBOX_APP_SECRET")
     return TikTokSandboxSettings(**{k: v for k, v in given.items() if v is not None})
 
 

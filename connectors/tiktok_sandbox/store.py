@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import create_engine, delete, event, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from connectors.files import private_dir, private_file
 from connectors.tiktok_sandbox.store_orders import OrderError, OrderStore
 from connectors.tiktok_sandbox.store_products import ProductStore
 from connectors.tiktok_sandbox.tables import idempotency, images, kv, metadata, tokens
@@ -39,8 +40,8 @@ class Store(ProductStore, OrderStore):
     """The sandbox state: one SQLite file and an image folder under the data dir."""
 
     def __init__(self, db_path: Path, images_dir: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        images_dir.mkdir(parents=True, exist_ok=True)
+        private_file(db_path)  # buyers' names and addresses: the owner's only
+        private_dir(images_dir)
         self.images_dir = images_dir
         self.engine = create_engine(f"sqlite:///{db_path}")
 
