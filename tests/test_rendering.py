@@ -14,6 +14,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from PIL import Image, ImageOps
 
@@ -148,3 +149,38 @@ def test_the_month_order_workbook_prints_its_orders(month_workbook, tmp_path):
         assert name in everything, f"{name!r} is printed"
     print(f"order workbook: {len(shown)} pages; the first:\n{shown[0]}")
     picture(pdf, 1, "order-workbook", tmp_path, dpi=120)  # fitted to the page's width: small print
+
+
+def test_a_csv_opened_with_semicolons_as_the_separator_holds_no_formula(tmp_path):
+    """Indonesian Excel splits CSV fields on ``;``: opened that way (LibreOffice, separator ``;``,
+    quotes respected), an order sheet's CSV still holds no cell a spreadsheet would run."""
+    from connectors.sheets import write_csv
+
+    hostile = ["Budi;=cmd|' /C calc'!A0", "Jl. Mawar, =1+1", "Siti|@SUM(A1)", "ok; -2+3", "=HYPERLINK(\"x\")",
+               "Sari\n+62 812", "Keripik"]
+    sheet = pd.DataFrame({"pembeli / buyer": hostile, "jumlah / qty": range(len(hostile))})
+    path = write_csv(tmp_path / "2026-11.csv", sheet)
+    text = path.read_text(encoding="utf-8-sig")
+    assert text.startswith('"pembeli / buyer","jumlah / qty"') and '"Keripik","6"' in text  # every field quoted
+    by_semicolon, by_comma = (opened(path, tmp_path, sep) for sep in (";", ","))
+    for ws in (by_semicolon, by_comma):
+        cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+        assert not [c.coordinate for c in cells
+                    if c.data_type == "f" or str(c.value).startswith(("=", "+", "-", "@"))]
+    assert by_semicolon.max_column == 1  # no field was split on its ";"
+    assert by_comma.max_column == 2 and by_comma.max_row == len(hostile) + 1
+    assert by_comma["A2"].value == "'Budi;=cmd|' /C calc'!A0" and by_comma["A8"].value == "Keripik"
+
+
+def opened(path: Path, tmp_path: Path, separator: str):
+    """The CSV as LibreOffice opens it with ``separator`` (quotes respected, UTF-8): its first sheet."""
+    import openpyxl
+
+    out = tmp_path / f"xlsx-{ord(separator)}"
+    profile = tmp_path / "libreoffice-profile"
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                           f"--infilter=CSV:{ord(separator)},34,76,1", "--convert-to", "xlsx", "--outdir", str(out),
+                           str(path)], capture_output=True, text=True, timeout=180)
+    book = out / f"{path.stem}.xlsx"
+    assert book.exists(), f"LibreOffice read nothing:\n{done.stdout}\n{done.stderr}"
+    return openpyxl.load_workbook(book).active

@@ -146,7 +146,10 @@ def test_csv_has_bom_comma_and_inert_text(tmp_path, hostile_frame):
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["Nama", "Harga", "Berat", "Jumlah"]
-    assert [r[0] for r in rows[1:]] == ["'" + v for v in HOSTILE] + [HARMLESS_MULTILINE]
+    # A CSV also guards what follows a line break or a separator (a reader ignoring the quotes
+    # would start a cell there); every field is quoted.
+    assert [r[0] for r in rows[1:]] == ["'" + v for v in HOSTILE] + ["'" + HARMLESS_MULTILINE]
+    assert raw.decode("utf-8-sig").startswith('"Nama","Harga","Berat","Jumlah"')
     assert rows[1][1:] == ["15000", "0.25", "0"]
 
 

@@ -7,6 +7,7 @@ a CSV has no types or styles, so there :func:`safe_frame` writes the apostrophe 
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import threading
@@ -44,12 +45,20 @@ def safe_text(value: Any) -> Any:
     return value
 
 
+# In a CSV, a risky start may also follow a separator: where Excel splits on ";" (the Indonesian
+# list separator) an unquoted "Budi;=cmd|…" would become a cell starting "=". Every field is
+# quoted as well; the apostrophe covers readers that ignore the quotes.
+_CSV_RISKY = r"(?:^|[,;|\t\r\n])\s*[=+\-@\t\r]"
+
+
 def _is_text_column(s: pd.Series) -> bool:
     return s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every risky text cell (and column label) neutralised; numbers untouched."""
+def safe_frame(df: pd.DataFrame, *, csv: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` with every risky text cell (and column label) neutralised; numbers untouched.
+
+    ``csv``: also a text with a risky character after any separator (``,`` ``;`` ``|`` tab, a line break)."""
     out = df.copy()
     out.columns = [safe_text(c) for c in out.columns]
     for i in range(out.shape[1]):
@@ -59,7 +68,8 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(s.dtype, pd.CategoricalDtype):
             s = s.astype(object)
         try:
-            risky = s.str.startswith(FORMULA_PREFIXES, na=False).to_numpy(dtype=bool)
+            risky = (s.str.contains(_CSV_RISKY, regex=True, na=False) if csv
+                     else s.str.startswith(FORMULA_PREFIXES, na=False)).to_numpy(dtype=bool)
         except AttributeError:  # an object column holding no strings at all
             continue
         if risky.any():
@@ -183,10 +193,12 @@ def write_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame], *, autofit: bool 
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> Path:
-    """Write ``df`` as UTF-8 with BOM (so Excel picks the encoding), ``,``-separated, text inert."""
+    """Write ``df`` as UTF-8 with BOM (so Excel picks the encoding), ``,``-separated, every field
+    quoted, text inert whichever separator the spreadsheet splits on."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    safe_frame(df, csv=True).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n",
+                                    quoting=csv.QUOTE_ALL)
     return path
 
 
