@@ -74,6 +74,11 @@ EXPECT: dict[str, tuple] = {
     "dates_and_serials.xlsx": ("rows", 3, 1, [(3, "Harga", "2026-01-15", "not a number"),
                                               (4, "Stok", "12:30:00", "not a number")]),
     "far_away_cell.xlsx": ("error", "as far as cell XFD1048576"),
+    # Positions implied, not written (no r=): counted as the reader counts them (issue 15, item 1).
+    "far_cells_without_r.xlsx": ("error", "as far as cell GR1048576"),
+    "rows_without_r.xlsx": ("error", "as far as cell CV1048005"),
+    "huge_dimension.xlsx": ("rows", 3, 3, []),  # the declared extent is not what a reader allocates
+    "shared_strings_bomb.xlsx": ("error", "The workbook is damaged"),
     "many_sheets.xlsx": ("rows", 2, 2, []),
     "hostile_sheet_names.xlsx": ("rows", 3, 1, [(3, "Harga", "nego", "not a number")]),
     "longest_cells.xlsx": ("rows", 1, 0, [(2, "Nama Produk", "Keripik XXXX", "at most 70")]),

@@ -27,7 +27,13 @@ MAX_RATIO = 100
 """Unpacked/packed beyond this (and over 20 MB) is a decompression bomb, not a spreadsheet."""
 MAX_CELLS = 20_000_000
 """A sheet's bounding box (rows × columns) at most; readers allocate all of it."""
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+# The start tags that place cells (``<row>``, ``<c>``, with or without a namespace prefix), their
+# ``r=`` attribute, and a cell reference's column letters and row number.
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_REF_ATTR = re.compile(rb'\sr\s*=\s*["\']([^"\']*)["\']')
+_CELL_POS = re.compile(rb"\$?([A-Z]{1,3})\$?([0-9]{1,7})?")
+_SST = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst\b([^>]*)>")
+_COUNT_ATTR = re.compile(rb'\s(?:count|uniqueCount)\s*=\s*["\']([0-9]{1,20})["\']')
 _SCAN_CHUNK = 1 << 20
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
@@ -103,16 +109,59 @@ class _Budget:
 
 
 def _check_xlsx_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, names: dict[str, str]) -> None:
+    """The sheet's box of cells as a reader places them, refused when it spans more than MAX_CELLS.
+
+    A position may be implied (valid OOXML): a ``<row>`` without ``r=`` is the row after the
+    previous one, a ``<c>`` without ``r=`` the column after the previous cell of its row. Both are
+    counted as the reader counts them, so 200 cells without ``r=`` in row 1048576 are as far away
+    as cells that say where they are.
+    """
     box = [1 << 30, 1 << 30, -1, -1]
+    row, col = -1, -1
     tail = b""
     for chunk in budget.chunks(z, info):
         text = tail + chunk
-        for m in _CELL_REF.finditer(text):
-            col, row = _column_number(m.group(1)) - 1, int(m.group(2)) - 1
-            box = [min(box[0], row), min(box[1], col), max(box[2], row), max(box[3], col)]
-        tail = text[-64:]
+        cut = text.rfind(b"<")  # a tag cut by the chunk's end waits for the next chunk
+        if cut < 0:
+            tail = b""
+            continue
+        for m in _TAG.finditer(text, 0, cut):
+            ref = _REF_ATTR.search(m.group(2))
+            if m.group(1) == b"row":
+                row = int(ref.group(1)) - 1 if ref and ref.group(1).isdigit() else row + 1
+                col = -1
+                continue
+            pos = _CELL_POS.fullmatch(ref.group(1)) if ref else None
+            if pos:
+                col = _column_number(pos.group(1)) - 1
+                if pos.group(2):
+                    row = int(pos.group(2)) - 1
+            else:
+                col += 1
+            if row < box[0]:
+                box[0] = row
+            if col < box[1]:
+                box[1] = col
+            if row > box[2]:
+                box[2] = row
+            if col > box[3]:
+                box[3] = col
+        tail = text[cut:]
     if _spans_too_much(box):
         raise _too_wide(budget.file, names.get(info.filename, info.filename), box)
+
+
+def _check_shared_strings(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
+    """Shared strings may not claim more entries than their bytes can hold (a reader reserves room
+    for the claimed count: two billion of them is gigabytes before the first string is read)."""
+    head = next(budget.chunks(z, info), b"")[:4096]
+    sst = _SST.search(head)
+    if sst is None:
+        return
+    most = info.file_size // 5 + 16  # "<si/>" is the shortest entry
+    for count in _COUNT_ATTR.findall(sst.group(1)):
+        if int(count) > most:
+            raise damaged(budget.file)
 
 
 class _OdsSheets:
@@ -206,6 +255,8 @@ def inspect_zip(data: bytes, file: str) -> dict[str, list[Merge]]:
         for info in infos:
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                 _check_xlsx_sheet(z, info, budget, names)
+            elif info.filename.lower() == "xl/sharedstrings.xml":
+                _check_shared_strings(z, info, budget)
             elif info.filename == "content.xml":
                 merges = _scan_ods(z, info, budget)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):

@@ -285,6 +285,97 @@ CASES: dict[str, Callable[[Path], None]] = {
 }
 
 
+def _edited(name: str, edit: Callable[[str, bytes], bytes]) -> Callable[[Path], None]:
+    """A small valid catalogue XLSX whose parts are then changed by ``edit(member name, body)``:
+    what a hand-written or generated OOXML file may legally hold and openpyxl never writes."""
+    def write(folder: Path) -> None:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        _sheet(wb.active, [HEADER, *GOOD])
+        buf = io.BytesIO()
+        wb.save(buf)
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                body = edit(info.filename, src.read(info.filename))
+                fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+                fixed.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(fixed, body)
+        (folder / name).write_bytes(_stable_zip(out.getvalue()))
+    return write
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _far_cells_without_r(member: str, body: bytes) -> bytes:
+    """200 cells in Excel's last row, none with an ``r=``: their columns are implied (1, 2, 3, …)."""
+    if member != SHEET:
+        return body
+    cells = b"".join(b'<c t="inlineStr"><is><t>x</t></is></c>' for _ in range(200))
+    return body.replace(b"</sheetData>", b'<row r="1048576">' + cells + b"</row></sheetData>")
+
+
+def _rows_without_r(member: str, body: bytes) -> bytes:
+    """A million empty rows with no ``r=`` (each implies the next row number), then 100 cells."""
+    if member != SHEET:
+        return body
+    cells = b"".join(b"<c><v>1</v></c>" for _ in range(100))
+    return body.replace(b"</sheetData>", b"<row/>" * 1_048_000 + b"<row>" + cells + b"</row></sheetData>")
+
+
+def _huge_dimension(member: str, body: bytes) -> bytes:
+    """A sheet that declares the whole grid as its extent (``<dimension ref="A1:XFD1048576"/>``)."""
+    if member != SHEET:
+        return body
+    import re
+    return re.sub(rb"<dimension [^>]*/>", b'<dimension ref="A1:XFD1048576"/>', body)
+
+
+def _shared_strings_bomb(member: str, body: bytes) -> bytes:
+    """Shared strings that claim two billion entries (a reader may reserve room for them)."""
+    if member == SHEET:
+        body = body.replace(b'<c r="B2" t="inlineStr"><is><t>Keripik Singkong Balado</t></is></c>',
+                            b'<c r="B2" t="s"><v>0</v></c>')
+        return body
+    if member == "[Content_Types].xml":
+        return body.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                            b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    if member == "xl/_rels/workbook.xml.rels":
+        return body.replace(b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/'
+                            b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                            b"</Relationships>")
+    return body
+
+
+def _with_shared_strings(write: Callable[[Path], None], name: str) -> Callable[[Path], None]:
+    def wrapped(folder: Path) -> None:
+        write(folder)
+        path = folder / name
+        src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+        out = io.BytesIO()
+        with src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                dst.writestr(info, src.read(info.filename))
+            member = zipfile.ZipInfo("xl/sharedStrings.xml", date_time=(2026, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(member, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.'
+                         b'openxmlformats.org/spreadsheetml/2006/main" count="2000000000" uniqueCount="2000000000">'
+                         b"<si><t>Keripik Singkong Balado</t></si></sst>")
+        path.write_bytes(out.getvalue())
+    return wrapped
+
+
+CASES.update({
+    "far_cells_without_r.xlsx": _edited("far_cells_without_r.xlsx", _far_cells_without_r),
+    "rows_without_r.xlsx": _edited("rows_without_r.xlsx", _rows_without_r),
+    "huge_dimension.xlsx": _edited("huge_dimension.xlsx", _huge_dimension),
+    "shared_strings_bomb.xlsx": _with_shared_strings(_edited("shared_strings_bomb.xlsx", _shared_strings_bomb),
+                                                     "shared_strings_bomb.xlsx"),
+})
+
+
 def big_csv(path: Path, megabytes: int = 50) -> Path:
     """A valid ``;`` CSV of about ``megabytes`` MB (made at test time; never committed)."""
     row = "{n};Keripik Singkong Rasa {n};Keripik;Rp 15.000;40;250 gr;Renyah, gurih, tanpa pengawet.;https://img.example/{n}.jpg\r\n"
