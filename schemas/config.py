@@ -16,6 +16,28 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from schemas.errors import ConfigError
 
 
+def _https_unless_loopback(url: str) -> str:
+    """A marketplace URL: ``https://``, or plain ``http://`` to this machine only (the sandboxes):
+    the client secret and tokens travel in its requests."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    url = url.rstrip("/")
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and host:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if loopback:
+            return url
+        raise ValueError(f"must start with https:// (plain http:// would send the credentials in clear): {url}")
+    raise ValueError(f"must be an https:// URL: {url}")
+
+
 class _Section(BaseSettings):
     """A config section: the file's values, overridden by ``LAPAK_<SECTION>_<KEY>``."""
 
@@ -52,8 +74,8 @@ class MarketplaceConfig(_Section):
 
     @field_validator("api_url", "auth_url")
     @classmethod
-    def _strip_slash(cls, v: str) -> str:
-        return v.rstrip("/")
+    def _https(cls, v: str) -> str:
+        return _https_unless_loopback(v)
 
 
 
@@ -74,8 +96,8 @@ class TikTokConfig(_Section):
 
     @field_validator("api_url", "auth_url")
     @classmethod
-    def _strip_slash(cls, v: str) -> str:
-        return v.rstrip("/")
+    def _https(cls, v: str) -> str:
+        return _https_unless_loopback(v)
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -107,6 +129,9 @@ class SyncConfig(_Section):
     shrink_threshold: float = Field(
         default=0.5, gt=0, le=1,
         description="Hold deactivations when a catalogue lost more than this share of its listings.")
+    allow_private_catalogue_urls: bool = Field(
+        default=False, description="Catalogue URLs may point at private, loopback or link-local addresses "
+        "(a sheet server on the office network; tests). Plain http:// stays loopback-only.")
 
 
 class OrdersConfig(_Section):

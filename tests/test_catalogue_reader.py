@@ -375,6 +375,26 @@ def test_csv_rows_match_what_a_csv_parser_and_excel_number(tmp_path, body):
 
 # --- URLs ----------------------------------------------------------------------------------------
 
+DNS = {"docs.google.com": "142.250.4.100", "internal.example": "10.0.0.5", "metadata.example": "169.254.169.254",
+       "sheets.local": "192.168.1.20", "localhost": "127.0.0.1", "v6.example": "::ffff:10.1.2.3"}
+
+
+@pytest.fixture(autouse=True)
+def offline_dns(monkeypatch):
+    """Host names as DNS would answer them (these tests mock HTTP and run offline)."""
+    import socket
+
+    from connectors.catalogue import download
+
+    def resolve(host, port, proto=0):
+        if host not in DNS:
+            raise socket.gaierror(f"unknown host {host}")
+        family = socket.AF_INET6 if ":" in DNS[host] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, proto, "", (DNS[host], 443))]
+
+    monkeypatch.setattr(download, "resolve", resolve)
+
+
 @responses.activate
 def test_google_sheets_csv_url():
     body = "Nama Produk,Harga,Stok,Foto\r\nKopi Gayo,\"15,000\",7,https://img.example/k.jpg\r\n"
@@ -420,6 +440,65 @@ def test_url_connection_failure_is_a_catalogue_error():
     with pytest.raises(CatalogueError) as err:
         read_catalogue(SHEET_URL + "?key=secret")
     assert "secret" not in str(err.value) and "ConnectionError" in err.value.message_en
+
+
+@pytest.mark.parametrize("url, says", [
+    ("http://docs.google.com/spreadsheets/d/x/pub", "plain http:// is not safe"),
+    ("https://internal.example/katalog.csv", "private or local network"),
+    ("https://metadata.example/latest/meta-data/", "private or local network"),
+    ("https://192.168.1.20/katalog.csv", "private or local network"),
+    ("https://v6.example/katalog.csv", "private or local network"),
+    ("https://localhost:8080/katalog.csv", "private or local network"),
+    ("http://127.0.0.1:8080/katalog.csv", "plain http:// is not safe"),
+    ("https://nowhere.example/katalog.csv", "host name is unknown"),
+    ("ftp://docs.google.com/katalog.csv", "must start with https://"),
+])
+@responses.activate
+def test_a_catalogue_url_may_only_point_at_a_public_https_server(url, says):
+    responses.get(url.split("?")[0], body="Nama,Harga\nKopi,1\n")
+    with pytest.raises(CatalogueError) as err:
+        read_catalogue(url)
+    assert says in err.value.message_en and len(responses.calls) == 0  # refused before any request
+
+
+@responses.activate
+def test_a_redirect_is_checked_at_every_hop():
+    responses.get(SHEET_URL, status=302, headers={"Location": "https://docs.google.com/next"})
+    responses.get("https://docs.google.com/next", status=307, headers={"Location": "http://127.0.0.1:9/admin/stats"})
+    internal = responses.get("http://127.0.0.1:9/admin/stats", body="Nama,Harga\nRAHASIA,1\n")
+    with pytest.raises(CatalogueError) as err:
+        read_catalogue(SHEET_URL)
+    assert "https://" in err.value.message_en and internal.call_count == 0
+    assert "RAHASIA" not in str(err.value)
+
+
+@responses.activate
+def test_a_redirect_to_a_public_server_is_followed_and_loops_end():
+    responses.get(SHEET_URL, status=302, headers={"Location": "/spreadsheets/d/e/final.csv"})
+    responses.get("https://docs.google.com/spreadsheets/d/e/final.csv", body="Nama,Harga\nKopi,1\n")
+    assert len(read_catalogue(SHEET_URL).frame) == 1
+    responses.get("https://docs.google.com/loop", status=302, headers={"Location": "https://docs.google.com/loop"})
+    with pytest.raises(CatalogueError, match="redirected more than 5 times"):
+        read_catalogue("https://docs.google.com/loop")
+
+
+@responses.activate
+def test_private_addresses_when_the_configuration_allows_them():
+    responses.get("http://127.0.0.1:8080/katalog.csv", body="Nama,Harga\nKopi,1\n")
+    responses.get("https://sheets.local/katalog.csv", body="Nama,Harga\nKopi,1\n")
+    assert len(read_catalogue("http://127.0.0.1:8080/katalog.csv", allow_private=True).frame) == 1
+    assert len(read_catalogue("https://sheets.local/katalog.csv", allow_private=True).frame) == 1
+    with pytest.raises(CatalogueError, match="plain http"):  # http:// stays loopback-only
+        read_catalogue("http://sheets.local/katalog.csv", allow_private=True)
+
+
+@responses.activate
+def test_the_whole_download_has_a_deadline():
+    from connectors.catalogue.download import download
+
+    responses.get(SHEET_URL, body="Nama,Harga\n" + "Kopi,1\n" * 400_000)
+    with requests.Session() as s, pytest.raises(CatalogueError, match="took more than 0 s"):
+        download(s, SHEET_URL, SHEET_URL, timeout=5, max_bytes=10**9, too_big=sources.too_big, deadline_s=0)
 
 
 # --- Files that cannot be used -------------------------------------------------------------------

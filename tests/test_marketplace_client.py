@@ -34,8 +34,8 @@ from connectors.marketplace.models import Envelope
 from connectors.pacing import parse_limit
 from schemas.config import MarketplaceConfig
 
-API = "http://api.test"
-AUTH = "http://auth.test"
+API = "https://api.test"
+AUTH = "https://auth.test"
 FS = 15001
 SHOP = 479573
 SECRET = "s3cr3t-Client-Value"

@@ -118,8 +118,8 @@ def test_an_authorisation_ending_soon_or_missing_is_a_warning_in_every_run(tmp_p
 
     group = dict(name="G", shop_id=1, catalogue="k.csv")
     config = parse_config({
-        "marketplace": dict(api_url="http://m", auth_url="http://m", fs_id=1, client_id="c", client_secret="s"),
-        "tiktok": dict(api_url="http://t", auth_url="http://t", app_key="k", app_secret="s"),
+        "marketplace": dict(api_url="https://m", auth_url="https://m", fs_id=1, client_id="c", client_secret="s"),
+        "tiktok": dict(api_url="https://t", auth_url="https://t", app_key="k", app_secret="s"),
         "state": {"url": f"sqlite:///{tmp_path / 's.db'}"},
         "groups": [dict(group, id="a", tiktok_shop_id=7494001), dict(group, id="b", tiktok_shop_id="7494002"),
                    dict(group, id="c")],
@@ -143,11 +143,11 @@ def test_the_tiktok_section_and_shop_ids_are_read_as_documented(tmp_path):
     from schemas.config import parse_config
     from schemas.errors import ConfigError
 
-    base = {"marketplace": dict(api_url="http://m", auth_url="http://m", fs_id=1, client_id="c"),
+    base = {"marketplace": dict(api_url="https://m", auth_url="https://m", fs_id=1, client_id="c"),
             "groups": [dict(id="a", name="A", shop_id=1, catalogue="k.csv", tiktok_shop_id=7494001)]}
-    tiktok = dict(api_url="http://t/", auth_url="http://t", app_key="k", categories={"keripik": 710101})
+    tiktok = dict(api_url="https://t/", auth_url="https://t", app_key="k", categories={"keripik": 710101})
     config = parse_config({**base, "tiktok": tiktok}, tmp_path)
-    assert config.channels == ("marketplace", "tiktok") and config.tiktok.api_url == "http://t"
+    assert config.channels == ("marketplace", "tiktok") and config.tiktok.api_url == "https://t"
     assert config.tiktok.categories == {"keripik": "710101"}, "the channel's ids are strings"
     assert config.groups[0].tiktok_shop_id == "7494001" and config.groups[0].shop_on("tiktok") == 7494001
     assert parse_config(base, tmp_path).channels == ("marketplace",)
@@ -155,3 +155,23 @@ def test_the_tiktok_section_and_shop_ids_are_read_as_documented(tmp_path):
         parse_config({**base, "tiktok": dict(tiktok, app_secrett="x")}, tmp_path)
     with pytest.raises(ConfigError, match="tiktok_shop_id"):
         parse_config({**base, "groups": [dict(base["groups"][0], tiktok_shop_id="74-94")]}, tmp_path)
+
+
+@pytest.mark.parametrize("section, key", [("marketplace", "api_url"), ("marketplace", "auth_url"),
+                                          ("tiktok", "api_url"), ("tiktok", "auth_url")])
+def test_marketplace_urls_are_https_unless_they_stay_on_this_machine(tmp_path, section, key):
+    """The client secret and tokens travel in these requests: plain http:// only to loopback (the sandboxes)."""
+    from schemas.config import parse_config
+    from schemas.errors import ConfigError
+
+    data = {"marketplace": dict(api_url="https://m.example", auth_url="https://m.example", fs_id=1, client_id="c"),
+            "tiktok": dict(api_url="https://t.example", auth_url="https://t.example", app_key="k")}
+    for fine in ("https://fs.example", "http://127.0.0.1:8765", "http://localhost:9", "http://[::1]:9"):
+        data[section][key] = fine
+        assert getattr(getattr(parse_config(data, tmp_path), section), key) == fine
+    for refused in ("http://fs.example", "http://10.0.0.5:8080", "ftp://fs.example", "fs.example"):
+        data[section][key] = refused
+        with pytest.raises(ConfigError, match=rf"\[{section}\] {key}: .*https://"):
+            parse_config(data, tmp_path)
+    assert parse_config({**data, section: {**data[section], key: "https://ok.example"}},
+                        tmp_path).sync.allow_private_catalogue_urls is False

@@ -29,8 +29,8 @@ from schemas.listing import Listing
 from schemas.tokens import ShopTokens
 from tests.test_marketplace_client import FakeClock
 
-API = "http://tts.test"
-AUTH = "http://auth.tts.test"
+API = "https://tts.test"
+AUTH = "https://auth.tts.test"
 KEY = "app-key-7"
 SECRET = "tts-S3cret-Value-xyz"
 SHOP = 7001

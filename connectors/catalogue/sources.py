@@ -21,6 +21,7 @@ from urllib3.util.retry import Retry
 from schemas.errors import CatalogueError
 
 from .delimited import no_header, read_delimited, utf16_without_bom
+from .download import download
 from .model import BIG_FILE_ROWS, STRING, RawCatalogue, one_line_errors
 from .table import SheetData, label_sheet, ordered_columns, stated_date
 from .workbook import OLE_MAGIC, read_workbook
@@ -58,20 +59,17 @@ def _session() -> requests.Session:
     return s
 
 
-def fetch(url: str, *, session: requests.Session | None = None, timeout: float = 30) -> bytes:
-    """Download a catalogue export; any failure is a :class:`CatalogueError` naming the URL without its query."""
+def fetch(url: str, *, session: requests.Session | None = None, timeout: float = 30,
+          allow_private: bool = False) -> bytes:
+    """Download a catalogue export (:mod:`.download`: https only, public addresses unless
+    ``allow_private``, every redirect hop checked, one deadline); any failure is a
+    :class:`CatalogueError` naming the URL without its query."""
     name = public_name(url)
     own = session is None
     s = session or _session()
     try:
-        with s.get(url, timeout=timeout, stream=True) as resp:
-            resp.raise_for_status()
-            data = bytearray()
-            for chunk in resp.iter_content(1 << 20):
-                data += chunk
-                if len(data) > MAX_FILE_BYTES:
-                    raise too_big(name, len(data))
-            return bytes(data)
+        return download(s, url, name, timeout=timeout, max_bytes=MAX_FILE_BYTES, too_big=too_big,
+                        allow_private=allow_private)
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else "?"
         raise CatalogueError(name, f"Gagal mengunduh katalog (HTTP {code}); periksa alamatnya",
@@ -185,18 +183,19 @@ def read_bytes(data: bytes, file: str, *, csv_sheet: str = URL_SHEET, from_url: 
 
 
 def read_catalogue(source: str | os.PathLike, *, session: requests.Session | None = None,
-                   timeout: float = 30) -> RawCatalogue:
-    """Read a catalogue (CSV, XLSX/XLSM/XLS/ODS path, or an http(s) CSV export URL) into labelled rows.
+                   timeout: float = 30, allow_private: bool = False) -> RawCatalogue:
+    """Read a catalogue (CSV, XLSX/XLSM/XLS/ODS path, or an https:// CSV export URL) into labelled rows.
 
-    Raises :class:`CatalogueError` when the file as a whole cannot be used. ``session`` and
-    ``timeout`` apply to URLs only (by default a session retrying 429/5xx is used).
+    Raises :class:`CatalogueError` when the file as a whole cannot be used. ``session``,
+    ``timeout`` and ``allow_private`` (private, loopback and link-local addresses, and plain
+    http:// to loopback) apply to URLs only (by default a session retrying 429/5xx is used).
     """
     if isinstance(source, str) and _URL.match(source):
         name = public_name(source)
         if urlsplit(source).scheme.lower() not in ("http", "https"):
             raise CatalogueError(name, "Alamat katalog harus diawali https://",
                                  "A catalogue URL must start with https://")
-        data = fetch(source, session=session, timeout=timeout)
+        data = fetch(source, session=session, timeout=timeout, allow_private=allow_private)
         return read_bytes(data, name, csv_sheet=URL_SHEET, from_url=True)
     path = Path(source)
     try:
