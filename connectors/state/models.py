@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -108,9 +109,17 @@ class Listing(Base):
 
 
 class Order(Base):
-    """An order as last pulled (upserted by ``channel`` and ``order_id``)."""
+    """An order as last pulled (upserted by ``channel`` and ``order_id``).
+
+    Its buyer's and recipient's details are emptied ``[orders] keep_buyer_details_days`` after it
+    is final (:mod:`connectors.state.retention`); ``buyer_details_removed_at`` says when."""
 
     __tablename__ = "orders"
+    # The retention purge reads only orders whose details are still held: a partial index keeps
+    # it small (the orders of the last months and the open ones), on SQLite and PostgreSQL alike.
+    __table_args__ = (Index("ix_orders_buyer_retention", "channel", "status", "update_time",
+                            sqlite_where=text("buyer_details_removed_at IS NULL"),
+                            postgresql_where=text("buyer_details_removed_at IS NULL")),)
 
     channel: Mapped[str] = mapped_column(String(30), primary_key=True, default=CHANNEL_DEFAULT)
     order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -129,6 +138,7 @@ class Order(Base):
     recipient_postal_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
     shipping_cost: Mapped[int] = mapped_column(BigInteger, default=0)
     total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    buyer_details_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -229,3 +239,16 @@ class Notice(Base):
 
 
 Index("ix_order_items_sku_order", OrderItem.sku, OrderItem.channel, OrderItem.order_id)
+
+
+class WebhookEvent(Base):
+    """A channel's order notification as first received (``lapak webhooks``): its id is kept a few
+    days so that a redelivery (at least once, across restarts of the receiver) is acknowledged and
+    not acted on twice."""
+
+    __tablename__ = "webhook_events"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -6,14 +6,43 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, any_, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from connectors.state.models import Listing as ListingRow
 from connectors.state.models import Order as OrderRow
 from connectors.state.models import OrderItem as ItemRow
 from connectors.state.models import utcnow
+from connectors.state.retention import REMOVED, REMOVED_RECIPIENT, BuyerRetention
 from schemas.orders import CANCELLED, FINISHED, Order, OrderLine, Recipient
 from schemas.stock import STOCK_UNKNOWN
+
+SKUS_PER_QUERY = 5_000
+
+
+def _update_listings(s: Any, keys: set[tuple[str, int, str]], unless: Any, **values: Any) -> None:
+    """Set ``values`` on the listings ``(channel, shop_id, sku)`` not already so (``unless`` holds
+    for those still to change): one UPDATE per shop and up to 500 SKUs, not one per listing."""
+    by_shop: dict[tuple[str, int], list[str]] = {}
+    for channel, shop_id, sku in keys:
+        if sku:  # a line of no known SKU has no listing
+            by_shop.setdefault((channel, shop_id), []).append(sku)
+    for (channel, shop_id), skus in by_shop.items():
+        skus.sort()
+        for i in range(0, len(skus), 500):
+            s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
+                                               ListingRow.sku.in_(skus[i:i + 500]), unless).values(**values))
+
+
+def _to_write(s: Any, channel: str, orders: Sequence[Order], known: dict[int, Any]) -> list[Order]:
+    """The orders new or changed since stored, and those stored with a line lacking its SKU (its
+    listing was not known then: the lines are written again with what is known now)."""
+    same = {o.order_id for o in orders if o.order_id in known
+            and (known[o.order_id].status, known[o.order_id].update_time) == (int(o.status), int(o.update_time))}
+    if same:
+        same -= set(s.scalars(select(ItemRow.order_id).distinct().where(
+            ItemRow.channel == channel, ItemRow.order_id.in_(same), ItemRow.sku == "")))
+    return [o for o in orders if o.order_id not in same]
 
 
 def _clip(text: str | None, n: int) -> str:
@@ -43,15 +72,18 @@ def _order(row: OrderRow, items: Sequence[ItemRow]) -> Order:
     recipient = Recipient(name=row.recipient_name, phone=row.recipient_phone, address=row.recipient_address,
                           district=row.recipient_district, city=row.recipient_city,
                           province=row.recipient_province, postal_code=row.recipient_postal_code)
+    buyer = row.buyer_name
+    if row.buyer_details_removed_at is not None:  # by the retention rule: say so, rather than look blank
+        buyer, recipient = REMOVED, REMOVED_RECIPIENT
     lines = tuple(OrderLine(line=i.line, product_id=i.product_id, sku=i.sku, name=i.name, quantity=i.quantity,
                             price=i.price, total_price=i.total_price) for i in items)
     return Order(order_id=row.order_id, shop_id=row.shop_id, invoice=row.invoice_ref_num, status=row.status,
-                 create_time=row.create_time, update_time=row.update_time, lines=lines, buyer_name=row.buyer_name,
+                 create_time=row.create_time, update_time=row.update_time, lines=lines, buyer_name=buyer,
                  recipient=recipient, shipping_cost=row.shipping_cost, total_amount=row.total_amount,
                  channel=row.channel)
 
 
-class Orders:
+class Orders(BuyerRetention):
     """The ``orders`` and ``order_items`` tables."""
 
     def upsert_orders(self, orders: Sequence[Order]) -> tuple[int, int]:
@@ -61,40 +93,47 @@ class Orders:
         and a new live order took its units there: its listings' ``stock`` on that channel becomes
         ``STOCK_UNKNOWN`` in the same transaction, so the next stock correction reads the channel's
         figure again (also after a crash). All orders of one call
-        come from one channel."""
+        come from one channel. An order read again as it is stored (same status and update time,
+        no line stored without its SKU) is not written again: a pull's look-back re-reads many."""
         if not orders:
             return 0, 0
         channel = orders[0].channel
         if any(o.channel != channel for o in orders):
             raise ValueError("upsert_orders takes the orders of one channel at a time")
-        rows, ids = [order_row(o) for o in orders], [o.order_id for o in orders]
         with self.session() as s:
             known = {r.order_id: r for r in s.execute(
                 select(OrderRow.order_id, OrderRow.update_time, OrderRow.status, OrderRow.updated_at)
-                .where(OrderRow.channel == channel, OrderRow.order_id.in_(ids)))}
-            now = utcnow()
-            for row in rows:
-                # ``updated_at`` is when the stored order last changed, not when it was last read again.
-                k = known.get(row["order_id"])
-                same = k is not None and (k.status, k.update_time) == (row["status"], row["update_time"])
-                row["updated_at"] = k.updated_at if same else now
-            self._upsert(s, OrderRow, rows, ["channel", "order_id"])
-            s.query(ItemRow).filter(ItemRow.channel == channel, ItemRow.order_id.in_(ids)).delete(
-                synchronize_session=False)
-            items = [i for o in orders for i in item_rows(o)]
-            if items:
-                s.execute(ItemRow.__table__.insert(), items)
-            self._mark_listings(s, orders, known)
+                .where(OrderRow.channel == channel, OrderRow.order_id.in_([o.order_id for o in orders])))}
+            fresh = _to_write(s, channel, orders, known)
+            if fresh:
+                self._write_orders(s, channel, fresh, known)
         new = sum(1 for o in orders if o.order_id not in known)
         changed = sum(1 for o in orders if o.order_id in known and known[o.order_id].update_time != o.update_time)
         return new, changed
 
+    def _write_orders(self, s: Any, channel: str, orders: Sequence[Order], known: dict[int, Any]) -> None:
+        """Upsert ``orders`` and replace their lines, in session ``s``."""
+        rows, ids = [order_row(o) for o in orders], [o.order_id for o in orders]
+        now = utcnow()
+        for row in rows:
+            # ``updated_at`` is when the stored order last changed, not when it was last read again.
+            k = known.get(row["order_id"])
+            same = k is not None and (k.status, k.update_time) == (row["status"], row["update_time"])
+            row["updated_at"] = k.updated_at if same else now
+        self._upsert(s, OrderRow, rows, ["channel", "order_id"])
+        self._keep_removed(s, channel, ids)  # buyer details removed by the retention rule stay removed
+        s.query(ItemRow).filter(ItemRow.channel == channel, ItemRow.order_id.in_(ids)).delete(
+            synchronize_session=False)
+        items = [i for o in orders for i in item_rows(o)]
+        if items:
+            s.execute(ItemRow.__table__.insert(), items)
+        self._mark_listings(s, orders, known)
+
     @staticmethod
     def _mark_listings(s: Any, orders: Sequence[Order], known: dict[int, Any]) -> None:
         # A product with an order keeps its name (the marketplace refuses a rename).
-        for channel, shop_id, sku in {(o.channel, o.shop_id, x.sku) for o in orders for x in o.lines}:
-            s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
-                                               ListingRow.sku == sku).values(has_orders=True))
+        _update_listings(s, {(o.channel, o.shop_id, x.sku) for o in orders for x in o.lines},
+                         ListingRow.has_orders.is_(False), has_orders=True)
         # The channel changed these listings' stock by itself: a cancel of a live order (it may give
         # the units back) and a new live order (it took them). What was last pushed no longer says
         # what the channel shows; the next correction reads its figure. Without the second, a sale
@@ -103,9 +142,14 @@ class Orders:
                      and known[o.order_id].status not in CANCELLED for x in o.lines}
         took = {(o.channel, o.shop_id, x.sku) for o in orders if o.order_id not in known and not o.cancelled
                 for x in o.lines}
-        for channel, shop_id, sku in gave_back | took:
-            s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
-                                               ListingRow.sku == sku).values(stock=STOCK_UNKNOWN))
+        _update_listings(s, gave_back | took, ListingRow.stock != STOCK_UNKNOWN, stock=STOCK_UNKNOWN)
+
+    def _one_of(self, column: Any, values: list[str]) -> Any:
+        """``column IN values``; on PostgreSQL as one array parameter (``= ANY``): a query naming
+        thousands of SKUs stays short to send and to parse."""
+        if self.engine.dialect.name == "postgresql":
+            return column == any_(literal(values, ARRAY(String)))
+        return column.in_(values)
 
     def order_states(self, order_ids: Iterable[int], channel: str = "marketplace") -> dict[int, tuple[int, int]]:
         """``(status, update_time)`` of the channel's stored orders among ``order_ids`` (unknown ids are absent)."""
@@ -133,16 +177,19 @@ class Orders:
         may have come after it, so it counts as sold (the stock pushed errs low, never high)."""
         if not since:
             return {}
+        skus, sold = list(since), {}
         with self.session() as s:
-            q = (select(ItemRow.sku, OrderRow.create_time, func.sum(ItemRow.quantity))
-                 .join(OrderRow, (OrderRow.channel == ItemRow.channel) & (OrderRow.order_id == ItemRow.order_id))
-                 .where(OrderRow.status.not_in(CANCELLED), ItemRow.sku.in_(list(since)))
-                 .group_by(ItemRow.sku, OrderRow.create_time))
-            sold: dict[str, int] = {}
-            for sku, created, qty in s.execute(q):
-                if created >= since[sku]:
-                    sold[sku] = sold.get(sku, 0) + int(qty)
-            return sold
+            for i in range(0, len(skus), SKUS_PER_QUERY):  # a shop's SKUs at once, below any parameter limit
+                chunk = skus[i:i + SKUS_PER_QUERY]
+                q = (select(ItemRow.sku, OrderRow.create_time, func.sum(ItemRow.quantity))
+                     .join(OrderRow, (OrderRow.channel == ItemRow.channel) & (OrderRow.order_id == ItemRow.order_id))
+                     .where(OrderRow.status.not_in(CANCELLED), self._one_of(ItemRow.sku, chunk),
+                            OrderRow.create_time >= min(since[sku] for sku in chunk))
+                     .group_by(ItemRow.sku, OrderRow.create_time))
+                for sku, created, qty in s.execute(q):
+                    if created >= since[sku]:
+                        sold[sku] = sold.get(sku, 0) + int(qty)
+        return sold
 
     def orders_for(self, shop_id: int | None = None, created_from: int | None = None,
                    created_to: int | None = None, *, channel: str | None = "marketplace") -> list[Order]:
