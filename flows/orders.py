@@ -10,7 +10,7 @@ after the other shops were done.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.artifacts import orders_changes_table, reports_markdown
 from flows.engine.order_runs import raise_for_errors, run_backfill, run_order_pull
 from flows.engine.order_sheets import sales_reports
-from flows.params import backfill_run_name, orders_run_name
+from flows.params import ShopName, backfill_run_name, orders_run_name
 from flows.run import prefect_run
 from flows.tasks import PrefectSteps, notify_groups_task
 
@@ -40,17 +40,24 @@ def publish(summary: dict, key: str, reports: list[dict]) -> None:
 
 @flow(name="pull-orders", flow_run_name=orders_run_name,
       description="Pull new and changed orders per shop, correct stock, write order sheets.")
-def pull_orders(config_path: str) -> dict:
+def pull_orders(config_path: str, shops: list[ShopName] | None = None, notified_at: datetime | None = None) -> dict:
     """Pull every configured shop's orders (a task per shop), correct stock, rewrite the order
     sheets and sales pictures of the months touched; records a run summary and the
     ``orders-summary``, ``orders-changes`` and ``orders-reports`` artifacts. Ends FAILED when any
-    shop failed.
+    shop failed. With ``shops``, only those shops' orders are pulled, and the stock of every
+    shop sharing a group with them is corrected (what a shop's order notification starts).
 
     Args:
         config_path: The lapak.toml this run reads (set by `lapak serve --config`).
+        shops: Only these shops, as channel:shop id (e.g. tiktok:7494001, marketplace:479573); empty for every shop.
+        notified_at: Set by the order-notification automation: when the notification came. A shop
+            already pulled since is not pulled again.
     """
     with prefect_run(config_path) as rt:
-        summary = run_order_pull(rt, PrefectSteps(config_path))
+        summary = run_order_pull(rt, PrefectSteps(config_path), shops=shops or None,
+                                 notified_at=notified_at.timestamp() if notified_at else None)
+        if summary.get("skipped"):
+            return summary  # a later pull covered the notification: nothing to tell or publish
         summary["notices"] = notify_groups_task(config_path, summary["now"])  # the groups' new-order messages
         reports = sales_reports(rt, summary["sheets"])
     publish(summary, "orders-summary", reports)

@@ -20,6 +20,9 @@ from schemas.dates import WIB
 GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 """A group's stable id, as in ``[[groups]] id`` of lapak.toml."""
 
+ShopName = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_-]*:)?[0-9]+$")]
+"""A shop as ``<channel>:<shop id>``: ``tiktok:7494001``, ``marketplace:479573`` (a bare id: the first marketplace)."""
+
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
@@ -62,7 +65,11 @@ def sync_name(params: dict, start: datetime | None) -> str:
 
 
 def orders_name(params: dict, start: datetime | None) -> str:
-    """``orders · 3 shops · 2026-11-27 10:15``."""
+    """``orders · 3 shops · 2026-11-27 10:15``; a pull of chosen shops names them, and says when a
+    shop's order notification started it: ``orders (notified) · tiktok:7494001 · 2026-11-27 10:17``."""
+    if shops := params.get("shops"):
+        label = "orders (notified)" if params.get("notified_at") else "orders"
+        return f"{label} · {', '.join(map(str, shops))} · {_when(start)}"
     known = _configured(params.get("config_path"))
     shops = _plural(known[1], "shop") if known else "all shops"
     return f"orders · {shops} · {_when(start)}"

@@ -6,6 +6,12 @@
 | ``pull-orders/every-15-minutes`` | order pull | :00, :15, :30, :45 |
 | ``backfill-orders/on-demand`` | order backfill (``start``, ``end``) | none: started by hand |
 
+The order pull also runs for one shop when that shop's orders change: ``lapak webhooks`` emits a
+``lapak.orders.notified`` Prefect event per shop, and the automation kept with the deployment
+(:func:`notified_trigger`) runs ``pull-orders/every-15-minutes`` with ``shops`` set to that shop
+at once, one run per burst of notifications (:mod:`flows.engine.notified`). The schedule stays:
+it is the safety net for a notification that never came.
+
 Runs execute in subprocesses of this process (Prefect's runner), in its environment (so
 ``LAPAK_CLIENT_SECRET`` set here reaches them). The configuration file is frozen into each
 deployment: the UI shows it read-only, and offers the configured groups as the choices for a
@@ -19,11 +25,14 @@ note) instead of replayed one after another: each sync or pull catches up on eve
 
 from __future__ import annotations
 
+import glob
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flows.engine.notified import NOTIFIED_WINDOW_S
 from schemas.errors import LapakError
 
 TIMEZONE = "Asia/Jakarta"
@@ -35,6 +44,7 @@ SYNC_CRON = "5 * * * *"        # :05, clear of the :00 order pull
 ORDERS_CRON = "*/15 * * * *"
 MISSED_GRACE = timedelta(minutes=5)  # a run this late was missed, not merely slow to start
 PAGE = 200                           # the most runs the API returns at once
+NOTIFIED_EVENT = "lapak.orders.notified"  # what `lapak webhooks` emits per shop (resource lapak.shop.<channel>.<id>)
 SKIP_MESSAGE = ("Skipped: due while lapak serve was not running. The next scheduled run catches up on "
                 "everything (a sync makes the shops match the catalogues; a pull reads from its cursor).")
 
@@ -77,15 +87,52 @@ def build_deployments(config_path: str | Path, group_ids: Iterable[str]) -> list
     _offer_groups(sync, list(group_ids))
     orders = pull_orders.to_deployment(
         ORDERS, schedules=[Cron(ORDERS_CRON, timezone=TIMEZONE)], tags=[*TAGS, "orders"], **common(),
+        triggers=[notified_trigger(cfg)],
         description=(f"Order pull of {cfg}, every 15 minutes (Asia/Jakarta): new and changed orders of every "
                      "shop, stock corrected, per-group order sheets rewritten under the output folder's "
-                     "orders/. Artifacts: orders-summary, orders-changes."))
+                     "orders/. Also run for one shop (`shops`) within seconds of its order notification "
+                     f"(automation {automation_name(cfg)}). Artifacts: orders-summary, orders-changes."))
     backfill = backfill_orders.to_deployment(
         BACKFILL, tags=[*TAGS, "orders", "backfill"], **common(),
         description=(f"Order backfill of {cfg}, started by hand: every order created from `start` to `end` "
                      "(days in Asia/Jakarta, inclusive) is stored, idempotently; the incremental pull's "
                      "cursor is not moved. Artifacts: orders-backfill-summary, orders-backfill-changes."))
     return [sync, orders, backfill]
+
+
+def automation_name(config_path: str | Path) -> str:
+    """The order-notification automation's name: stable for one configuration file, another's for another."""
+    digest = hashlib.sha256(str(Path(config_path).resolve()).encode()).hexdigest()[:10]
+    return f"lapak-orders-on-notification-{digest}"
+
+
+def notified_trigger(cfg: str) -> Any:
+    """The automation that runs the order pull of a shop whose orders changed, created with the
+    deployment (Prefect replaces it on every ``lapak serve`` start and deletes it with the deployment).
+
+    On ``lapak.orders.notified`` from this configuration (``lapak.config``: two configurations'
+    notifications never start each other's runs), per shop (``for_each`` the event's resource):
+    Reactive with threshold 1 fires on a shop's first notification at once, and Prefect then drops
+    that shop's further notifications for ``within`` seconds; the run's cut-off waits out that
+    window, so they are covered (:mod:`flows.engine.notified`). Runs of the deployment go one at a
+    time (its concurrency limit), so a pull started mid-run waits for the running one.
+    """
+    from prefect.events import DeploymentEventTrigger
+    from prefect.events.schemas.automations import Posture
+
+    return DeploymentEventTrigger(
+        name=automation_name(cfg),
+        description=f"Order pull of one shop of {cfg} when its orders change (lapak webhooks).",
+        expect={NOTIFIED_EVENT},
+        match={"prefect.resource.id": "lapak.shop.*", "lapak.config": glob.escape(cfg)},
+        for_each={"prefect.resource.id"},
+        posture=Posture.Reactive, threshold=1, within=timedelta(seconds=NOTIFIED_WINDOW_S),
+        parameters={
+            "config_path": cfg,
+            "shops": ["{{ event.resource['lapak.channel'] }}:{{ event.resource['lapak.shop_id'] }}"],
+            "notified_at": "{{ event.occurred.isoformat() }}",
+        },
+    )
 
 
 def _offer_groups(deployment: Any, group_ids: list[str]) -> None:

@@ -359,6 +359,126 @@ def read_sheet(path: Path):
     return header, [dict(zip(header, r)) for r in rows[1:]]
 
 
+# ---- the pull of chosen shops (what an order notification starts) ------------------------------
+
+WONOSOBO, WONOSOBO_TIKTOK = 479573, 7494001  # the samples' group on both channels (tiktok as in `lapak demo`)
+
+
+@pytest.fixture
+def two_channels(tmp_path):
+    """The samples with Wonosobo on both channels, each channel in memory, Wonosobo's catalogue synced."""
+    import shutil
+
+    from connectors.config import load_config
+    from connectors.state import StateStore
+    from flows.cli.demo import with_tiktok
+    from flows.engine.planning import SyncOptions
+    from flows.engine.steps import Inline
+    from flows.engine.sync import run_sync
+    from tests.conftest import SAMPLES
+    from tests.memory_channel import MemoryChannel
+
+    shutil.copytree(SAMPLES, tmp_path / "w", ignore=shutil.ignore_patterns("*.py", "out", "var"))
+    cfg = tmp_path / "w" / "lapak.toml"
+    text = with_tiktok(cfg.read_text(encoding="utf-8"), "http://127.0.0.1:9", WONOSOBO_TIKTOK)
+    cfg.write_text(text[:text.index("[tiktok.categories]")], encoding="utf-8")  # the memory channel's own ids
+    config = load_config(cfg)
+    rt = Runtime(config=config, store=StateStore(config.state_url),
+                 channels={"marketplace": MemoryChannel(), "tiktok": MemoryChannel()})
+    run_sync(rt, SyncOptions(groups=["wonosobo-sekar-carica"]), Inline(rt)).raise_for_problems()
+    yield rt
+    rt.close()
+
+
+def tiktok_order(rt: Runtime, sku: str, qty: int, created: int) -> None:
+    """A sale on the second channel (the memory channel names its orders the first one's: renamed)."""
+    from dataclasses import replace
+
+    shop = rt.channels["tiktok"].shop(WONOSOBO_TIKTOK)
+    order = rt.channels["tiktok"].place_order(WONOSOBO_TIKTOK, {sku: qty}, created=created)
+    shop.orders[order.order_id] = replace(order, channel="tiktok")
+
+
+def test_a_pull_of_one_shop_reads_only_its_orders_and_corrects_every_channel_of_its_groups(two_channels):
+    from flows.engine.order_runs import run_order_pull
+    from flows.engine.steps import Inline
+
+    rt = two_channels
+    market, tiktok = rt.channels["marketplace"], rt.channels["tiktok"]
+    sku = next(iter(tiktok.shop(WONOSOBO_TIKTOK).products))  # listed on both channels
+    other = next(s for s in market.shop(WONOSOBO).products if s != sku)
+    before = market.product(WONOSOBO, sku).stock
+    now = int(time.time())
+    tiktok_order(rt, sku, 2, now - 5)
+    market.place_order(WONOSOBO, {other: 1}, created=now - 5)  # not this pull's: read by the next full one
+    writes, cursor = dict(market.writes), rt.store.cursor(cursor_name(WONOSOBO))
+
+    pulled = run_order_pull(rt, Inline(rt), now=now, shops=[f"tiktok:{WONOSOBO_TIKTOK}"])
+    assert pulled["chosen"] == [f"tiktok:{WONOSOBO_TIKTOK}"] and not pulled["errors"]
+    assert pulled["totals"]["orders_new"] == 1 and rt.store.count_orders() == 1
+    assert market.product(WONOSOBO, sku).stock == before - 2, "the TikTok sale lowered the marketplace"
+    assert market.writes["stock"] == writes.get("stock", 0) + 1 and tiktok.writes["stock"] == 0
+    # The marketplace shop was corrected, not read: its cursor did not move; shops of other groups untouched.
+    assert pulled["shops"][str(WONOSOBO)]["pulled"] == 0 and rt.store.cursor(cursor_name(WONOSOBO)) == cursor
+    assert rt.store.cursor(f"orders:tiktok:{WONOSOBO_TIKTOK}") == now
+    assert set(pulled["shops"]) == {str(WONOSOBO), f"tiktok:{WONOSOBO_TIKTOK}"}
+    assert {(r["group"], r["channel"]) for r in pulled["groups"]} == {
+        ("wonosobo-sekar-carica", "marketplace"), ("wonosobo-sekar-carica", "tiktok")}
+
+    everything = run_order_pull(rt, Inline(rt), now=now + 60)  # the schedule's pull: every shop
+    assert everything["totals"]["orders_new"] == 1 and rt.store.count_orders() == 2
+
+
+def test_a_notified_pull_waits_out_the_burst_window_and_a_covered_one_does_nothing(two_channels):
+    from flows.engine.notified import NOTIFIED_WINDOW_S, cutoff
+    from flows.engine.order_runs import run_order_pull
+    from flows.engine.steps import Inline
+
+    rt = two_channels
+    tiktok = rt.channels["tiktok"]
+    sku = next(iter(tiktok.shop(WONOSOBO_TIKTOK).products))
+    shop = [f"tiktok:{WONOSOBO_TIKTOK}"]
+    notified = time.time() - NOTIFIED_WINDOW_S + 0.8  # its window ends within a second
+    tiktok_order(rt, sku, 1, int(notified))
+    first = run_order_pull(rt, Inline(rt), shops=shop, notified_at=notified)
+    # A notification folded into this run (up to the window's end) is covered by its cut-off.
+    assert first["now"] >= cutoff(notified) >= notified + NOTIFIED_WINDOW_S and time.time() >= cutoff(notified)
+    assert first["totals"]["orders_new"] == 1
+
+    # A run queued behind it, for a notification its cut-off covers, reads nothing and writes nothing.
+    calls = dict(tiktok.calls)
+    covered = run_order_pull(rt, Inline(rt), shops=shop, notified_at=first["now"] - NOTIFIED_WINDOW_S)
+    assert covered["skipped"] and covered["shops"] == {} and dict(tiktok.calls) == calls
+    # One it does not cover is a pull.
+    tiktok_order(rt, sku, 1, first["now"])
+    after = run_order_pull(rt, Inline(rt), shops=shop, notified_at=first["now"] - NOTIFIED_WINDOW_S + 1,
+                           now=first["now"] + 1)
+    assert "skipped" not in after and after["totals"]["orders_new"] == 1
+    assert rt.store.count_orders() == 2
+
+
+def test_a_pull_of_an_unknown_shop_fails_naming_it(two_channels):
+    from flows.engine.order_runs import run_order_pull
+    from flows.engine.steps import Inline
+
+    cursor = two_channels.store.cursor(f"orders:tiktok:{WONOSOBO_TIKTOK}")
+    for name, why in [("tiktok:1", "not configured"), ("shopee:479573", "not configured"), ("keripik", "not a shop")]:
+        with pytest.raises(ValueError, match=f"shop '{name}' is {why}") as failed:
+            run_order_pull(two_channels, Inline(two_channels), shops=[f"tiktok:{WONOSOBO_TIKTOK}", name])
+        assert why == "not a shop" or f"configured shops: marketplace:{WONOSOBO}, " in str(failed.value)
+    assert two_channels.store.cursor(f"orders:tiktok:{WONOSOBO_TIKTOK}") == cursor, "nothing was pulled"
+
+
+def test_a_notified_pull_says_so_and_which_shop_in_its_run_name():
+    from flows.params import orders_name
+
+    start = datetime(2026, 11, 27, 10, 17, tzinfo=WIB)
+    notified = {"config_path": "/nowhere/lapak.toml", "shops": ["tiktok:7494001"], "notified_at": start}
+    assert orders_name(notified, start) == "orders (notified) · tiktok:7494001 · 2026-11-27 10:17"
+    assert orders_name({**notified, "notified_at": None}, start) == "orders · tiktok:7494001 · 2026-11-27 10:17"
+    assert orders_name({"config_path": "/nowhere/lapak.toml"}, start).startswith("orders · all shops · ")
+
+
 # ---- Prefect flows and the commands --------------------------------------------------------------
 
 def test_only_transient_marketplace_errors_are_retried():

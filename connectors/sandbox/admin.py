@@ -9,14 +9,19 @@ method   path                                 body / answer (``data`` of the env
 =======  ===================================  ===============================================
 GET      /admin/health                        fs_id, shops, rate_limit
 POST     /admin/orders                        PlaceOrder → the order (contract shape)
+POST     /admin/orders/bulk                   {"orders": [PlaceOrder, …]} → their ids (one
+                                              transaction: all or none; not notified)
 GET      /admin/orders?shop_id=               every order of the shop (contract shape)
 POST     /admin/orders/{order_id}/status      {"status", "update_time"?} → the order
 POST     /admin/faults                        FaultSpec → the live fault (with its ``id``)
 GET      /admin/faults                        the faults in force
 DELETE   /admin/faults                        clear them all
-GET      /admin/stats                         {"paths": {path: counters}, "totals", "faults_fired"}
+GET      /admin/stats                         {"paths": {path: counters}, "totals", "faults_fired",
+                                              "webhooks": {queued, attempts, delivered, failed}}
 DELETE   /admin/stats                         reset the counters
 PUT      /admin/rate-limit                    {"rate": float | null} (null = unlimited)
+PUT      /admin/webhook                       {"url": str | null}: where orders are notified (§6)
+GET      /admin/webhook                       {"url": str | null}
 GET      /admin/shops/{shop_id}/products      every column of the shop's products
 GET      /admin/pictures?shop_id=             uploaded pictures (sha256, file_path, format,
                                               width, height, bytes, shop_id, uploaded_at,
@@ -105,11 +110,15 @@ class RateLimit(BaseModel):
     rate: float | None = Field(default=None, description="Items per second per path; null = unlimited.")
 
 
-def _order_action(fn, *args, **kwargs) -> JSONResponse:
+def _order_action(fn, *args, notify: Any = None, **kwargs) -> JSONResponse:
+    """Do an order action; with ``notify`` (the sandbox), notify the webhook target of the order."""
     try:
-        return _ok(fn(*args, **kwargs))
+        order = fn(*args, **kwargs)
     except OrderError as err:
         raise ApiError(err.status, "ADMIN_ORDER_REFUSED", str(err)) from None
+    if notify is not None:
+        notify.webhooks.notify(notify.settings.fs_id, order)
+    return _ok(order)
 
 
 @router.get("/health")
@@ -125,7 +134,24 @@ async def place_order(request: Request, body: PlaceOrder) -> JSONResponse:
         raise ApiError(404, "ADMIN_ORDER_REFUSED", f"shop {body.shop_id} is not served by this sandbox")
     return _order_action(sb.store.place_order, body.shop_id, [i.model_dump() for i in body.items],
                          buyer=body.buyer, recipient=body.recipient, create_time=body.create_time,
-                         shipping_cost=body.shipping_cost)
+                         shipping_cost=body.shipping_cost, notify=sb)
+
+
+class PlaceOrders(BaseModel):
+    """Many simulated orders at once (benchmarks)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    orders: list[PlaceOrder] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/orders/bulk")
+async def place_orders(request: Request, body: PlaceOrders) -> JSONResponse:
+    sb = _sandbox(request)
+    if unknown := sorted({o.shop_id for o in body.orders} - set(sb.settings.shops)):
+        raise ApiError(404, "ADMIN_ORDER_REFUSED", f"shops {unknown} are not served by this sandbox")
+    return _order_action(sb.store.place_orders, [dict(o.model_dump(exclude_none=True),
+                                                      items=[i.model_dump() for i in o.items]) for o in body.orders])
 
 
 @router.get("/orders")
@@ -135,8 +161,11 @@ async def list_orders(request: Request, shop_id: int) -> JSONResponse:
 
 @router.post("/orders/{order_id}/status")
 async def set_order_status(request: Request, order_id: int, body: OrderStatus) -> JSONResponse:
-    return _order_action(_sandbox(request).store.set_order_status, order_id, body.status,
-                         update_time=body.update_time)
+    sb = _sandbox(request)
+    before = sb.store.order(order_id)
+    changes = before is not None and before["order_status"] != body.status  # only a change is notified
+    return _order_action(sb.store.set_order_status, order_id, body.status, update_time=body.update_time,
+                         notify=sb if changes else None)
 
 
 @router.post("/faults")
@@ -157,7 +186,8 @@ async def clear_faults(request: Request) -> JSONResponse:
 
 @router.get("/stats")
 async def stats(request: Request) -> JSONResponse:
-    return _ok(_sandbox(request).store.stats())
+    sb = _sandbox(request)
+    return _ok({**sb.store.stats(), "webhooks": sb.webhooks.stats()})
 
 
 @router.delete("/stats")
@@ -171,6 +201,24 @@ async def set_rate_limit(request: Request, body: RateLimit) -> JSONResponse:
     sb = _sandbox(request)
     sb.limiter.set_rate(body.rate)
     return _ok({"rate": sb.limiter.rate})
+
+
+class Webhook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, description="Where order notifications go; null = nowhere.")
+
+
+@router.put("/webhook")
+async def set_webhook(request: Request, body: Webhook) -> JSONResponse:
+    sb = _sandbox(request)
+    sb.webhooks.set_url(body.url)
+    return _ok({"url": sb.webhooks.url})
+
+
+@router.get("/webhook")
+async def webhook(request: Request) -> JSONResponse:
+    return _ok({"url": _sandbox(request).webhooks.url})
 
 
 @router.get("/shops/{shop_id}/products")

@@ -57,6 +57,12 @@ class SandboxAdmin:
                 body[k] = v
         return self._call("POST", "/orders", json=body)
 
+    def place_orders(self, orders: list[dict[str, Any]]) -> list[int]:
+        """Place many paid orders in one transaction (each ``{"shop_id", "items", …}`` as
+        :meth:`place_order` takes them; up to 10,000 a call); all or none. Returns their ids.
+        No webhook notification is sent for them."""
+        return self._call("POST", "/orders/bulk", json={"orders": orders})
+
     def orders(self, shop_id: int) -> list[dict]:
         """Every order of a shop, by create_time (contract shape)."""
         return self._call("GET", "/orders", params={"shop_id": shop_id})
@@ -85,7 +91,7 @@ class SandboxAdmin:
 
     def stats(self) -> dict:
         """Counters: ``{"paths": {path: {calls, items, http_429, row_429, faults}}, "totals": {…},
-        "faults_fired": {kind: n}}``."""
+        "faults_fired": {kind: n}, "webhooks": {queued, attempts, delivered, failed}}``."""
         return self._call("GET", "/stats")
 
     def reset_stats(self) -> None:
@@ -94,6 +100,14 @@ class SandboxAdmin:
     def set_rate_limit(self, rate: float | None) -> None:
         """Items per second per path (burst the same); ``None`` = unlimited. Buckets refill."""
         self._call("PUT", "/rate-limit", json={"rate": rate})
+
+    def set_webhook(self, url: str | None) -> None:
+        """Where the sandbox notifies orders (contract §6; signed with its client secret); ``None`` = nowhere."""
+        self._call("PUT", "/webhook", json={"url": url})
+
+    def webhook(self) -> str | None:
+        """The webhook target (deliveries are counted in :meth:`stats` under ``webhooks``)."""
+        return self._call("GET", "/webhook")["url"]
 
     def products(self, shop_id: int) -> list[dict]:
         """Every column of the shop's products, by product id."""

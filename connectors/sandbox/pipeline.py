@@ -25,6 +25,7 @@ from connectors.sandbox.faults import FaultBook
 from connectors.sandbox.ratelimit import RateLimiter
 from connectors.sandbox.settings import SandboxSettings
 from connectors.sandbox.store import Store
+from connectors.sandbox.webhooks import WebhookSender
 from schemas.categories import DEFAULT_CATEGORIES
 
 ERR_TOO_MANY_REQUEST = "ERR_TOO_MANY_REQUEST"
@@ -42,13 +43,14 @@ class Call:
 
 
 class Sandbox:
-    """One sandbox marketplace: settings, state, rate limits and faults."""
+    """One sandbox marketplace: settings, state, rate limits, faults and order notifications."""
 
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self.store = Store(settings.db_path)
         self.limiter = RateLimiter(settings.rate_limit)
         self.faults = FaultBook()
+        self.webhooks = WebhookSender(settings.data_dir, settings.client_secret.get_secret_value())
         self.categories = [c.model_dump() for c in DEFAULT_CATEGORIES]
         self.known = frozenset(c.id for c in DEFAULT_CATEGORIES)
         self.leaves = frozenset(c.id for c in DEFAULT_CATEGORIES if c.is_leaf)

@@ -104,50 +104,67 @@ class OrderStore:
         recipient: Mapping | None = None, create_time: int | None = None, shipping_cost: int = 15_000,
     ) -> dict:
         """A paid (220) order, taking its units out of stock as a marketplace does."""
+        with self.engine.begin() as c:
+            order_id = self._place(c, shop_id, items, buyer=buyer, recipient=recipient, create_time=create_time,
+                                   shipping_cost=shipping_cost)
+            row = c.execute(select(orders).where(orders.c.order_id == order_id)).mappings().one()
+            return self._orders_json(c, [row])[0]
+
+    def place_orders(self, placed: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Many paid orders in one transaction (``shop_id``, ``items`` and :meth:`place_order`'s
+        keywords each); all or none. Returns their ids."""
+        with self.engine.begin() as c:
+            return [self._place(c, o["shop_id"], o["items"], **{k: v for k, v in o.items()
+                                                                if k not in ("shop_id", "items")})
+                    for o in placed]
+
+    def _place(
+        self, c: Connection, shop_id: int, items: Sequence[Mapping[str, Any]], *, buyer: Mapping | None = None,
+        recipient: Mapping | None = None, create_time: int | None = None, shipping_cost: int = 15_000,
+    ) -> int:
+        """One order placed in ``c``'s transaction; its id."""
         if not items:
             raise OrderError("an order needs at least one item", 400)
         now = int(time.time())
         created = int(create_time) if create_time is not None else now
-        with self.engine.begin() as c:
-            lines: list[dict] = []
-            wanted: dict[int, int] = {}
-            for it in items:
-                q = select(products).where(products.c.shop_id == shop_id)
-                if it.get("sku"):
-                    q = q.where(products.c.sku == it["sku"])
-                elif it.get("product_id") is not None:
-                    q = q.where(products.c.id == it["product_id"])
-                else:
-                    raise OrderError("each item needs sku or product_id", 400)
-                p = c.execute(q).mappings().first()
-                if p is None:
-                    raise OrderError(f"no product {it.get('sku') or it.get('product_id')} in shop {shop_id}", 404)
-                qty = it.get("quantity", 1)
-                if not rules.is_int(qty) or qty < 1:
-                    raise OrderError(f"quantity {qty!r} for {p['sku']} is not a positive integer", 400)
-                if p["status"] != "ACTIVE":
-                    raise OrderError(f"product {p['sku']} is not ACTIVE")
-                if qty < p["min_order"]:
-                    raise OrderError(f"quantity {qty} for {p['sku']} is below its min_order {p['min_order']}")
-                wanted[p["id"]] = wanted.get(p["id"], 0) + qty
-                if wanted[p["id"]] > p["stock"]:
-                    raise OrderError(f"not enough stock for {p['sku']}: {p['stock']} left, {wanted[p['id']]} wanted")
-                lines.append({"product_id": p["id"], "sku": p["sku"], "name": p["name"],
-                              "quantity": qty, "price": p["price"]})
-            order_id = first_free_id(c, orders.c.order_id, FIRST_ORDER_ID)
-            for pid, qty in wanted.items():
-                c.execute(update(products).where(products.c.id == pid).values(
-                    stock=products.c.stock - qty, has_order=True, update_time=now))
-            b = dict(buyer) if buyer else _default_buyer(order_id)
-            day = datetime.fromtimestamp(created, WIB).strftime("%Y%m%d")
-            c.execute(orders.insert().values(
-                order_id=order_id, shop_id=shop_id, invoice_ref_num=f"INV/{day}/MPL/{order_id}",
-                order_status=PAID, create_time=created, update_time=created,
-                buyer=b, recipient=dict(recipient) if recipient else _default_recipient(b),
-                shipping_cost=int(shipping_cost)))
-            c.execute(order_items.insert(), [{"order_id": order_id, "line": n, **ln} for n, ln in enumerate(lines, 1)])
-            row = c.execute(select(orders).where(orders.c.order_id == order_id)).mappings().one()
-            return self._orders_json(c, [row])[0]
+        lines: list[dict] = []
+        wanted: dict[int, int] = {}
+        for it in items:
+            q = select(products).where(products.c.shop_id == shop_id)
+            if it.get("sku"):
+                q = q.where(products.c.sku == it["sku"])
+            elif it.get("product_id") is not None:
+                q = q.where(products.c.id == it["product_id"])
+            else:
+                raise OrderError("each item needs sku or product_id", 400)
+            p = c.execute(q).mappings().first()
+            if p is None:
+                raise OrderError(f"no product {it.get('sku') or it.get('product_id')} in shop {shop_id}", 404)
+            qty = it.get("quantity", 1)
+            if not rules.is_int(qty) or qty < 1:
+                raise OrderError(f"quantity {qty!r} for {p['sku']} is not a positive integer", 400)
+            if p["status"] != "ACTIVE":
+                raise OrderError(f"product {p['sku']} is not ACTIVE")
+            if qty < p["min_order"]:
+                raise OrderError(f"quantity {qty} for {p['sku']} is below its min_order {p['min_order']}")
+            wanted[p["id"]] = wanted.get(p["id"], 0) + qty
+            if wanted[p["id"]] > p["stock"]:
+                raise OrderError(f"not enough stock for {p['sku']}: {p['stock']} left, {wanted[p['id']]} wanted")
+            lines.append({"product_id": p["id"], "sku": p["sku"], "name": p["name"],
+                          "quantity": qty, "price": p["price"]})
+        order_id = first_free_id(c, orders.c.order_id, FIRST_ORDER_ID)
+        for pid, qty in wanted.items():
+            c.execute(update(products).where(products.c.id == pid).values(
+                stock=products.c.stock - qty, has_order=True, update_time=now))
+        b = dict(buyer) if buyer else _default_buyer(order_id)
+        day = datetime.fromtimestamp(created, WIB).strftime("%Y%m%d")
+        c.execute(orders.insert().values(
+            order_id=order_id, shop_id=shop_id, invoice_ref_num=f"INV/{day}/MPL/{order_id}",
+            order_status=PAID, create_time=created, update_time=created,
+            buyer=b, recipient=dict(recipient) if recipient else _default_recipient(b),
+            shipping_cost=int(shipping_cost)))
+        c.execute(order_items.insert(), [{"order_id": order_id, "line": n, **ln} for n, ln in enumerate(lines, 1)])
+        return order_id
 
     def set_order_status(self, order_id: int, status: int, *, update_time: int | None = None) -> dict:
         """Move an order; a move to a cancel code puts its units back in stock."""

@@ -82,6 +82,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve_command(args)
 
 
+def _cmd_webhooks(args: argparse.Namespace) -> int:
+    from flows.cli.webhooks import webhooks_command
+
+    return webhooks_command(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from flows.cli.demo import run_demo
 
@@ -115,6 +121,13 @@ def _run_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--work-pool", metavar="POOL", default=None,
                    help="register the deployments on this process work pool (scale-out) instead of serving them")
     s.set_defaults(func=_cmd_serve)
+
+    s = sub.add_parser("webhooks", help="receive order notifications; have each notified shop's orders pulled")
+    s.add_argument("--config", default="lapak.toml")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other: put a TLS proxy in front)")
+    s.add_argument("--port", type=int, default=8787, help="default 8787; 0 picks a free one")
+    s.set_defaults(func=_cmd_webhooks)
 
 
 def _tool_commands(sub: argparse._SubParsersAction) -> None:

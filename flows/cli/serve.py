@@ -10,7 +10,9 @@ from prefect.settings import PREFECT_UI_URL
 
 from connectors.config import load_config
 from flows.serve import (
+    NOTIFIED_EVENT,
     TIMEZONE,
+    automation_name,
     build_deployments,
     check_server,
     deployment_names,
@@ -20,7 +22,8 @@ from flows.serve import (
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """``lapak serve --config F``: publish the three deployments and run what they schedule, until stopped.
+    """``lapak serve --config F``: publish the three deployments (and the order-notification
+    automation, :func:`flows.serve.notified_trigger`) and run what they schedule, until stopped.
 
     With ``--work-pool POOL`` the deployments are registered on that process work pool instead, for
     workers on other machines, and the command returns at once.
@@ -42,7 +45,8 @@ def serve_command(args: argparse.Namespace) -> int:
     ui = PREFECT_UI_URL.value() or url.removesuffix("/api")
     print(f"lapak serve: {cfg} on {url}", flush=True)
     print(f"  {names['sync']:32} catalogue sync, every hour at :05 ({TIMEZONE})")
-    print(f"  {names['orders']:32} order pull, every 15 minutes ({TIMEZONE})")
+    print(f"  {names['orders']:32} order pull, every 15 minutes ({TIMEZONE}); and for one shop within seconds "
+          f"of its order notification ({NOTIFIED_EVENT} from lapak webhooks: automation {automation_name(cfg)})")
     print(f"  {names['backfill']:32} order backfill, by hand: parameters start, end (YYYY-MM-DD)")
     if skipped:
         print(f"  {skipped} scheduled runs missed while nothing was serving were skipped; the next ones catch up.")
