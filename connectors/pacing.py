@@ -7,10 +7,17 @@ is a ceiling; what the server reports can only make it more careful: a lower ``L
 smaller ``Remaining`` or a ``Reset-After`` when the bucket is empty. Items handed out but not
 yet answered are tracked, so a response that was computed before those items reached the
 server does not make the limiter over-generous when several threads share a path.
+
+That is one process's pacing. Several processes writing for one app (workers of a Prefect work
+pool) share the server's limit without seeing each other's buckets: a *shared gate* injected from
+outside (:meth:`ItemRateLimiter.share`, e.g. ``flows.limits`` backed by a Prefect global
+concurrency limit) is asked for every grant, keyed per app and endpoint (:func:`shared_key`), and
+blocks until the items may go for every process together; the local bucket is taken after it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
@@ -22,6 +29,26 @@ _NUMBER = r"(\d+(?:\.\d+)?)"
 _LIMIT_RATE = re.compile(_NUMBER + r"\s*(?:[a-z]+)?\s*(?:/\s*(s|sec|second|m|min|minute))?", re.I)
 _LIMIT_BURST = re.compile(r"burst\s*[:=]?\s*" + _NUMBER, re.I)
 _LIMIT_WINDOW = re.compile(r";\s*w\s*=\s*" + _NUMBER, re.I)
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+_PLAIN = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+SharedGate = Callable[[str, int, float], None]
+"""``gate(key, items, rate)``: block until ``items`` may go on ``key`` for every process sharing
+it; ``rate`` is the configured items per second (the limit to create when the key has none)."""
+
+
+def name_part(text: str) -> str:
+    """An app id as a part of a shared key: itself when short and plain (letters, digits, ``_``,
+    ``.``, ``-``), else ``h`` and 12 hex digits of its SHA-256 (never a slug another id could share)."""
+    return text if _PLAIN.fullmatch(text) else "h" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def shared_key(scope: str, path: str) -> str:
+    """The key shared by every process for ``path`` (an endpoint path or template) under ``scope``
+    (channel and app, e.g. ``marketplace-15001``): readable, stable, and a valid Prefect limit
+    name. ``/v3/products/fs/15001/create`` → ``marketplace-15001-v3-products-fs-15001-create``."""
+    slug = _NOT_NAME.sub("-", path).strip("-")
+    return f"{scope}-{slug}" if slug else scope
 
 
 def _float(value: str | None) -> float | None:
@@ -81,7 +108,8 @@ class _Bucket:
 
 
 class ItemRateLimiter:
-    """Thread-safe token buckets, one per key (endpoint path), refilled at ``rate`` items/s."""
+    """Thread-safe token buckets, one per key (endpoint path), refilled at ``rate`` items/s;
+    optionally also a shared gate (:meth:`share`) that every grant passes."""
 
     def __init__(
         self,
@@ -100,6 +128,14 @@ class ItemRateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
+        self._gate: SharedGate | None = None
+        self._scope = ""
+
+    def share(self, gate: SharedGate | None, scope: str) -> None:
+        """Let every grant also pass ``gate``, keyed ``shared_key(scope, key)`` (``None``: this
+        process's pacing alone again). The local buckets keep working as before; the gate only
+        ever makes a grant wait longer."""
+        self._gate, self._scope = gate, scope
 
     def _bucket(self, key: str, now: float) -> _Bucket:
         b = self._buckets.get(key)
@@ -116,10 +152,21 @@ class ItemRateLimiter:
         With ``partial`` the grant is what the bucket holds, up to ``want`` (at least one,
         and a full ``want`` whenever the bucket could ever hold it). Without it exactly
         ``want`` is taken, possibly leaving the bucket in debt: a repeat of a call already
-        sized must not be split.
+        sized must not be split. With a shared gate, its items are taken from the gate first.
         """
         if want < 1:
             raise ValueError("want must be >= 1")
+        gate = self._gate
+        if gate is not None:
+            # The shared limit first, for as many items as this bucket will grant: its wait and
+            # this bucket's refill then overlap instead of adding up.
+            if partial:
+                with self._lock:
+                    want = min(want, max(1, math.floor(self._bucket(key, self._clock()).capacity)))
+            gate(shared_key(self._scope, key), want, self.rate)
+        return self._take(key, want, partial)
+
+    def _take(self, key: str, want: int, partial: bool) -> int:
         while True:
             with self._lock:
                 now = self._clock()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flows.engine.runtime import Runtime, open_run, resources
-from flows.limits import PacedChannel
+from flows.limits import shared_pacing
 from flows.logs import route_to_run_pages
 
 
@@ -19,10 +19,10 @@ def flow_run_label() -> str:
 
 @contextmanager
 def prefect_run(config_path: str) -> Iterator[Runtime]:
-    """The run's resources for a flow body: channel writes paced by the shops' Prefect limits,
-    project logs on the run page, leases naming this flow run."""
+    """The run's resources for a flow body: each channel's pacing shared with every worker through
+    Prefect limits per app and endpoint, project logs on the run page, leases naming this flow run."""
     route_to_run_pages()
-    with open_run(config_path, channel=PacedChannel) as rt:
+    with open_run(config_path, channel=shared_pacing) as rt:
         rt.label = flow_run_label()
         yield rt
 
@@ -31,4 +31,4 @@ def task_resources(config_path: str) -> Runtime:
     """A task's resources: its flow's (same process), else opened for this process as a flow
     opens them (a task runner that runs tasks elsewhere)."""
     route_to_run_pages()
-    return resources(config_path, channel=PacedChannel)
+    return resources(config_path, channel=shared_pacing)

@@ -1,7 +1,7 @@
 """Operations as operators meet them: a real ``prefect server start`` (its own PREFECT_HOME and
 SQLite), ``lapak serve`` (``python -m flows.cli serve``) against the sandbox marketplace, runs
 started through the Prefect API as the UI starts them, their artifacts read back, a restart of
-``lapak serve`` leaving the schedules on, and the per-shop global concurrency limit."""
+``lapak serve`` leaving the schedules on, and the rate limits every worker shares."""
 
 from __future__ import annotations
 
@@ -320,7 +320,6 @@ def test_the_prefect_server_is_closed_to_strangers(prefect_api, market, config, 
 
 def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefect_api, market, config, webhook):
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
     with prefect(prefect_api.url) as client:
         # The guide's notification: a webhook block, and the automation exactly as documented.
@@ -328,9 +327,6 @@ def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefe
                                        json_data={"text": "{{subject}}\n{{body}}"}).save("lapak-alerts")
         snippet = notify_snippet().replace('"slack-webhook/lapak-alerts"', '"custom-webhook/lapak-alerts"')
         exec(compile(snippet, "notify.py", "exec"), {})
-        # Writes to the shared shop are paced by a global concurrency limit (a slow-draining one).
-        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(
-            name=f"marketplace-shop-{SHARED_SHOP}", limit=100, slot_decay_per_second=0.05))
         sync = run_deployment(client, DEPLOYMENTS["sync"])
     run = wait_final(prefect_api.url, [sync.id], serving)[sync.id]
     assert run.state.is_completed(), run.state.message
@@ -339,7 +335,9 @@ def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefe
 
     with prefect(prefect_api.url) as client:
         made = artifacts(client, run.id)
-        limit = client.read_global_concurrency_limit_by_name(f"marketplace-shop-{SHARED_SHOP}")
+        # The run shared its pacing through limits per app and endpoint, made from the configuration.
+        limit = client.read_global_concurrency_limit_by_name(f"marketplace-{market.fs_id}-v3-products-fs-"
+                                                             f"{market.fs_id}-create")
     summary = {r["group"]: r for r in table(made["sync-summary"])}
     assert set(summary) == {"wonosobo-sekar-carica", "banyuwangi-gajah-oling", "jember-pandan-sari",
                             "indramayu-srikandi-kenanga"}
@@ -352,8 +350,7 @@ def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefe
     rejects = made["sync-rejects"].data
     assert "rejects/banyuwangi-gajah-oling.xlsx" in rejects and "| sheet | row |" in rejects
     assert made["sync-progress"].data == 100
-    shared = summary["banyuwangi-gajah-oling"]["created"] + summary["jember-pandan-sari"]["created"]
-    assert 0 < limit.active_slots <= shared  # the shared shop's creates took its slots (draining slowly)
+    assert (limit.limit, limit.slot_decay_per_second, limit.active) == (1000, 1000, True)  # rate_limit_per_second
 
     # A buyer orders; one group's catalogue goes missing. Then a backfill and a dry run, together.
     sku = next(p["sku"] for p in market.admin.products(479573) if p["stock"] > 0)
@@ -462,6 +459,67 @@ def test_a_restart_of_serve_leaves_the_schedules_on(serving, prefect_api):
     assert [len(d.schedules) for d in again.values()] == [1, 1, 0]
 
 
+def notified(shop: int, cfg: str, n: int = 1) -> None:
+    """The event ``lapak webhooks`` emits for a burst of a shop's order notifications."""
+    from prefect.events import emit_event
+
+    emit_event(event="lapak.orders.notified", payload={"notifications": n},
+               resource={"prefect.resource.id": f"lapak.shop.marketplace.{shop}", "lapak.channel": "marketplace",
+                         "lapak.shop_id": str(shop), "lapak.config": cfg})
+
+
+def test_a_burst_of_order_notifications_pulls_that_shop_once_within_seconds(serving, prefect_api, market, config,
+                                                                            monkeypatch):
+    """The automation `lapak serve` keeps (one, also after the restart above): a burst of a shop's
+    notification events starts one pull of that shop, at once; another configuration's don't."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from connectors.config import load_config
+    from connectors.state import StateStore
+    from flows.serve import automation_name
+
+    a_sync_run(prefect_api, market, config, monkeypatch)  # products listed (by the earlier test, or now)
+    cfg, shop = str(config.resolve()), 479573
+    with prefect(prefect_api.url) as client:
+        assert [a.name for a in client.read_automations_by_name(automation_name(cfg))] == [automation_name(cfg)]
+        by_deployment = DeploymentFilter(id=DeploymentFilterId(any_=[client.read_deployment_by_name(
+            DEPLOYMENTS["orders"]).id]))
+        earlier = {r.id for r in client.read_flow_runs(deployment_filter=by_deployment)}
+    sku = next(p["sku"] for p in market.admin.products(shop) if p["stock"] >= 2)
+    order = market.admin.place_order(shop, [{"sku": sku, "quantity": 2}])
+    shown = next(p["stock"] for p in market.admin.products(shop) if p["sku"] == sku)
+    sent = time.monotonic()
+    with prefect(prefect_api.url):
+        for _ in range(4):  # a burst: retries, a status change, the receiver's debounce window passing
+            notified(shop, cfg)
+            time.sleep(0.3)
+        notified(shop, "/another/lapak.toml")  # another configuration's serve would act on this one
+
+    def started():
+        with prefect(prefect_api.url) as client:
+            runs = [r for r in client.read_flow_runs(deployment_filter=by_deployment) if r.id not in earlier]
+        return runs if runs and all(r.state is not None and r.state.is_final() for r in runs) else None
+
+    (run,) = wait_for("the notified pull", started, timeout=60, every=0.5, why=lambda: tail(serving.log))
+    took = time.monotonic() - sent
+    assert run.state.is_completed(), f"{run.state.message}\n{tail(serving.log)}"
+    assert run.parameters["shops"] == [f"marketplace:{shop}"] and run.parameters["config_path"] == cfg
+    assert run.name.startswith(f"orders (notified) · marketplace:{shop} · ")
+    time.sleep(2)  # the burst's other events were all in before the run finished: still the one run
+    with prefect(prefect_api.url) as client:
+        assert [r.id for r in client.read_flow_runs(deployment_filter=by_deployment) if r.id not in earlier] == [run.id]
+        changes = table(artifacts(client, run.id)["orders-changes"])
+    assert [c["invoice"] for c in changes] == [order["invoice_ref_num"]]
+    store = StateStore(load_config(config).state_url)
+    try:
+        assert int(order["order_id"]) in store.order_states([order["order_id"]])
+        stored = next(k for k in store.listings(shop_id=shop) if k.sku == sku)
+    finally:
+        store.close()
+    assert stored.stock == shown, "the stock the marketplace shows after the sale is the one recorded"
+    print(f"order notified → its pull completed in {took:.1f} s")
+
+
 def test_scale_out_runs_the_deployments_on_a_process_work_pool(serving, prefect_api, market, config, tmp_path):
     from prefect.client.schemas.actions import WorkPoolCreate
 
@@ -516,30 +574,58 @@ def test_missed_scheduled_runs_are_skipped_not_replayed():
     assert [r.name for r in missed_runs(runs, now)] == [60, 6]
 
 
-def test_the_shop_limit_paces_writes_only_when_it_exists(prefect_api):
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectNotFound
+def test_the_shared_limits_are_made_from_the_configuration_and_keep_every_process_to_them(prefect_api, caplog):
+    import contextvars
 
-    from flows.limits import forget, limit_name, marketplace_slots
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.limits import PrefectRateGate
+
+    name = "marketplace-900001-v3-products-fs-900001-create"
     with prefect(prefect_api.url) as client:
-        forget()
-        with marketplace_slots(900001, 30):  # no limit for this shop: nothing asked, nothing created
-            pass
-        with pytest.raises(ObjectNotFound):
-            client.read_global_concurrency_limit_by_name(limit_name(900001))
+        # Two processes (a gate each) take 2 × 10 items at once from a limit nobody created yet.
+        gates = [PrefectRateGate(), PrefectRateGate()]
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(lambda g=g: [g(name, 10, 10.0)
+                                                                                            for _ in range(2)],))
+                   for g in gates]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        together = time.monotonic() - start
+        made = client.read_global_concurrency_limit_by_name(name)
+        assert (made.limit, made.slot_decay_per_second) == (10, 10.0)  # one limit, from the rate
+        assert 3.0 <= together < 8  # 40 items at 10/s, a burst of 10: both kept to it, together
 
-        # A plain limit: one slot held while the batch is sent.
-        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=limit_name(900002), limit=2))
-        # A rate limit smaller than a batch: taken in pieces, not refused by the server.
-        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(
-            name=limit_name(900003), limit=10, slot_decay_per_second=100))
-        forget()
-        with marketplace_slots(900002, 100):
-            assert client.read_global_concurrency_limit_by_name(limit_name(900002)).active_slots == 1
-        assert client.read_global_concurrency_limit_by_name(limit_name(900002)).active_slots == 0
-        with marketplace_slots(900003, 25):
-            pass
+        # The configuration changed: the limit is made again from it. More than it holds at once
+        # is taken in pieces (the server would refuse an increment larger than the limit).
+        gates[0](name, 1, 20.0)
+        made = client.read_global_concurrency_limit_by_name(name)
+        assert (made.limit, made.slot_decay_per_second) == (20, 20.0)
+        start = time.monotonic()
+        gates[1](name, 45, 20.0)
+        assert time.monotonic() - start >= 1.2  # 20 at once (after the 1), 20 a second later, then 5
+
+        # Switched off by an operator (prefect gcl disable NAME): each process paces itself alone.
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active=False))
+        start = time.monotonic()
+        gates[1](name, 20, 20.0)
+        gates[1](name, 20, 20.0)
+        assert time.monotonic() - start < 1.0
+        assert client.read_global_concurrency_limit_by_name(name).active is False
+
+    # No Prefect API to be reached: a warning naming no more than the failure's kind, and this
+    # process paces itself alone for a while (no waiting on the API at every call).
+    down = PrefectRateGate()
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+        start = time.monotonic()
+        down(name, 5, 5.0)
+        down(name, 5, 5.0)
+        assert time.monotonic() - start < 10
+    warned = [r.getMessage() for r in caplog.records if r.name == "lapak.limits"]
+    assert len(warned) == 1 and "the Prefect API failed (read: " in warned[0] and "alone" in warned[0]
 
 
 class Rendered(HTMLParser):

@@ -28,7 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.marketplace import settings as S
 from connectors.marketplace.answers import Envelope, Token, explain
-from connectors.pacing import ItemRateLimiter, RateLimitInfo
+from connectors.pacing import ItemRateLimiter, RateLimitInfo, SharedGate
 from schemas.errors import (
     AuthError,
     BadRequestError,
@@ -102,6 +102,12 @@ class Transport:
 
     def _path(self, template: str) -> str:
         return template.format(fs_id=self.fs_id)
+
+    def share_pacing(self, gate: SharedGate | None) -> None:
+        """Let every grant of this client's pacer also pass ``gate``, shared by every process that
+        writes for this app: the marketplace limits per app (``fs_id``) and endpoint path, over
+        all shops (keys ``marketplace-<fs_id>-<path>``)."""
+        self.limiter.share(gate, f"marketplace-{self.fs_id}")
 
     def _http(self, method: str, url: str, endpoint: str, key: str, items: int,
               **kw: Any) -> tuple[requests.Response, RateLimitInfo | None]:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.marketplace.answers import explain
-from connectors.pacing import ItemRateLimiter, RateLimitInfo
+from connectors.pacing import ItemRateLimiter, RateLimitInfo, SharedGate, name_part
 from connectors.tiktok import settings as S
 from connectors.tiktok.answers import Envelope
 from connectors.tiktok.signing import sign
@@ -136,6 +136,12 @@ class Transport:
     _sleep: Callable[[float], None]
     _counters: Counters
     _backoff: Callable[[RetryCallState], float]
+
+    def share_pacing(self, gate: SharedGate | None) -> None:
+        """Let every call's grant also pass ``gate``, shared by every process calling for this app:
+        the contract limits per app key and path template (keys ``tiktok-<app key>-<template>``;
+        an app key that is not short and plain is hashed)."""
+        self.limiter.share(gate, f"tiktok-{name_part(self.app_key)}")
 
     # ------------------------------------------------------------------ secrets
 
