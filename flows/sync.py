@@ -1,7 +1,8 @@
 """The catalogue sync as a Prefect flow: a thin shell over :func:`flows.engine.sync.run_sync`.
 
-A task per group (intake), per shop (plan) and per kind of write (apply); the run page shows
-``sync-summary``, ``sync-rejects``, ``sync-plan`` (dry runs) and ``sync-progress``.
+A task per batch of groups (intake: up to 50; an unchanged catalogue is not read again), per shop
+(plan) and per kind of write (apply); the run page shows ``sync-summary``, ``sync-rejects``,
+``sync-plan`` (dry runs) and ``sync-progress``.
 """
 
 from __future__ import annotations

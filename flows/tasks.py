@@ -16,10 +16,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.engine.apply import Applied, apply_writes
-from flows.engine.intake import GroupCatalogue, read_group
+from flows.engine.intake import GroupCatalogue, IntakeBatch, read_group, read_groups
 from flows.engine.notices import notify_groups
 from flows.engine.order_runs import backfill_shop, correct_shop_stock, pull_shop, write_sheets
 from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work, pull_before_planning
+from flows.engine.retention import remove_old_buyer_details
 from flows.notify import publish_notices, send_notice
 from flows.run import task_resources
 from schemas.categories import CategoryIndex
@@ -50,6 +51,15 @@ TRANSIENT = dict(retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=re
 def intake_group(config_path: str, group: GroupConfig, categories: CategoryIndex,
                  channel_maps: dict[str, CategoryMap | Exception] | None = None) -> GroupCatalogue:
     return read_group(task_resources(config_path), group, categories, channel_maps)
+
+
+@task(name="intake-groups", task_run_name="intake · {batch}", cache_policy=NO_CACHE,
+      description="Read, validate and normalise a batch of groups' catalogues (an unchanged one is not read "
+      "again); write their rejects reports. A group that fails does not stop the others.")
+def intake_groups(config_path: str, batch: IntakeBatch, categories: CategoryIndex,
+                  channel_maps: dict[str, CategoryMap | Exception] | None = None,
+                  inputs: str | None = None) -> dict[str, GroupCatalogue | Exception]:
+    return read_groups(task_resources(config_path), batch, categories, channel_maps, inputs)
 
 
 @task(name="pull-before-planning", task_run_name="orders first · shop {shop}", **TRANSIENT,
@@ -95,6 +105,12 @@ def write_order_sheets(config_path: str, months: list[str]) -> list[str]:
     return write_sheets(task_resources(config_path), months)
 
 
+@task(name="remove-buyer-details", cache_policy=NO_CACHE,
+      description="Empty the buyer details of orders final for over [orders] keep_buyer_details_days.")
+def remove_buyer_details(config_path: str, now: int) -> dict:
+    return remove_old_buyer_details(task_resources(config_path), now)
+
+
 @task(name="notify-groups", cache_policy=NO_CACHE,
       description="Tell each group with notify, in one message, of its new paid orders to pack.")
 def notify_groups_task(config_path: str, now: int) -> dict:
@@ -106,6 +122,7 @@ def notify_groups_task(config_path: str, now: int) -> dict:
 
 TASKS: dict[Callable[..., Any], Any] = {
     read_group: intake_group,
+    read_groups: intake_groups,
     pull_before_planning: pull_before_plan,
     plan_shop_work: plan_shop,
     apply_writes: apply_kind,
@@ -113,6 +130,7 @@ TASKS: dict[Callable[..., Any], Any] = {
     backfill_shop: backfill_shop_orders,
     correct_shop_stock: correct_stock_task,
     write_sheets: write_order_sheets,
+    remove_old_buyer_details: remove_buyer_details,
 }
 
 

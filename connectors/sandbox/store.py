@@ -86,6 +86,8 @@ class Store(ProductStore, OrderStore, PictureStore):
             cur.close()
 
         metadata.create_all(self.engine)  # creates only the missing tables: older data folders open
+        for index in products.indexes:  # and an index added since, on an older data folder's table
+            index.create(self.engine, checkfirst=True)
 
     def close(self) -> None:
         self.engine.dispose()

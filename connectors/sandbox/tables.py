@@ -57,6 +57,7 @@ products = Table(
     Column("update_time", Integer, nullable=False),
     Index("ux_products_shop_sku", "shop_id", "sku", unique=True),
     Index("ux_products_shop_name", "shop_id", "name_key", unique=True),
+    Index("ix_products_shop_id", "shop_id", "id"),  # a shop's pages, without sorting the shop on every page
 )
 
 orders = Table(

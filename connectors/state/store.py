@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,10 +81,17 @@ class StateStore(Listings, Orders, Leases, Uploads, Notices):
         if not rows:
             return
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(model).values(rows)
-        cols = {c for r in rows for c in r} - set(keys)
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
-        s.execute(stmt)
+        names = list(rows[0])
+        if any(list(r) != names for r in rows):  # rows naming different columns: one statement of them all
+            stmt = dialect.insert(model).values(rows)
+            cols = {c for r in rows for c in r} - set(keys)
+            s.execute(stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols}))
+            return
+        # Rows alike: one statement, compiled once (and cached), sent with the rows as its
+        # parameters — not thousands of parameters rendered into one statement each time.
+        stmt = dialect.insert(model.__table__)
+        s.execute(stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in names
+                                                                        if c not in keys}), rows)
 
     # ---- groups and snapshots -----------------------------------------------------------------
 
@@ -100,6 +107,21 @@ class StateStore(Listings, Orders, Leases, Uploads, Notices):
             if accepted_only:
                 q = q.where(Snapshot.accepted.is_(True))
             return s.scalars(q.order_by(Snapshot.id.desc()).limit(1)).first()
+
+    def last_snapshots(self, group_ids: Iterable[str]) -> dict[str, tuple[Snapshot | None, Snapshot | None]]:
+        """Per group: its last snapshot (of any acceptance) and its last accepted one, for many groups
+        in a few queries (a shop's groups at once)."""
+        ids = list(dict.fromkeys(group_ids))
+        out: dict[str, list[Snapshot | None]] = {gid: [None, None] for gid in ids}
+        with self.session() as s:
+            for i in range(0, len(ids), 500):
+                for accepted_only in (False, True):
+                    last = select(func.max(Snapshot.id)).where(Snapshot.group_id.in_(ids[i:i + 500]))
+                    if accepted_only:
+                        last = last.where(Snapshot.accepted.is_(True))
+                    for snap in s.scalars(select(Snapshot).where(Snapshot.id.in_(last.group_by(Snapshot.group_id)))):
+                        out[snap.group_id][accepted_only] = snap
+        return {gid: (any_, accepted) for gid, (any_, accepted) in out.items()}
 
     def add_snapshot(self, **fields: Any) -> Snapshot:
         with self.session() as s:

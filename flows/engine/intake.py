@@ -1,8 +1,11 @@
 """Catalogue intake: read a group's catalogue, normalise it, report its rejects.
 
 :func:`intake_catalogue` reads and normalises one file (``lapak check``, the benchmark);
-:func:`read_group` is the sync's step per group: it writes the group's rejects report and hands
-on a :class:`GroupCatalogue` — the listings and the facts planning needs, as plain values.
+:func:`read_group` is the sync's work per group: it writes the group's rejects report and hands
+on a :class:`GroupCatalogue` — the listings and the facts planning needs, as plain values —,
+remembered until the catalogue or anything it depends on changes (:mod:`flows.engine.intake_cache`).
+:func:`read_groups` is the sync's step: a batch of groups (one group is little work), each
+group's failure kept as its result.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -20,8 +24,9 @@ import pandas as pd
 
 from connectors.catalogue import RawCatalogue, read_catalogue
 from connectors.sheets import write_rejects_report
+from flows.engine import intake_cache
 from flows.engine.channels import fit_for_channels
-from flows.engine.photos import resolve_photos
+from flows.engine.photos import cached_photo, resolve_photos
 from flows.engine.runtime import Runtime, open_channel
 from schemas.categories import DEFAULT_CATEGORIES, Category, CategoryIndex
 from schemas.channel import MARKETPLACE, Channel
@@ -31,12 +36,15 @@ from schemas.dates import WIB, StatedDate, spoken
 from schemas.errors import LapakError
 from schemas.listing import Listing, Reject, listings_of
 from schemas.normalise import normalise
+from schemas.pictures import photo_references
 from schemas.rejects import IntakeResult
 
 log = logging.getLogger("lapak.intake")
 
 CATEGORY_CACHE_SECONDS = 24 * 3600
 FIRST_REJECTS = 10  # reject lines a group's summary carries to the run page; its report has them all
+BATCH_MAX = 50  # groups per intake step: a remembered group takes milliseconds, a task run ~10 ms
+BATCHES_MIN = 8  # but at least this many steps (when there are as many groups), to read in parallel
 
 
 @dataclass
@@ -170,14 +178,20 @@ def intake_catalogue(source: str | Path, group_id: str, categories: CategoryInde
     """Read and normalise one catalogue file or URL; with ``photos``, the photo files its cells name
     are found and prepared first (without, such a cell is a reject: no file can be found). Raises
     CatalogueError when the file can't be used."""
+    raw, result, _ = _intake(source, group_id, categories, photos)
+    return raw, result
+
+
+def _intake(source: str | Path, group_id: str, categories: CategoryIndex,
+            photos: PhotoPlaces | None) -> tuple[RawCatalogue, IntakeResult, bool]:
+    """:func:`intake_catalogue`, and whether the catalogue states a stock date still to come."""
     raw = read_catalogue(source)
     resolution = (resolve_photos(raw.frame, photos.catalogue_dir, photos.photos, photos.cache_dir)
                   if photos is not None else None)
     result = normalise(raw.frame, group_id=group_id, file=raw.file, categories=categories,
                        headers=raw.headers, units=raw.units, photos=resolution)
-    if raw.recorded_on is not None:
-        _check_stated_date(raw, result)
-    return raw, result
+    ahead = raw.recorded_on is not None and _check_stated_date(raw, result)
+    return raw, result, ahead
 
 
 def saved_at(source: str | Path) -> datetime | None:
@@ -214,11 +228,12 @@ def stock_as_of_text(stated: StatedDate | None, *, url: bool = False) -> str:
             f"{when_en} (or write the date above the table)")
 
 
-def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> None:
-    """A stated date still to come cannot be when stock was counted: not used, and a warning says so."""
+def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> bool:
+    """A stated date still to come cannot be when stock was counted: not used, and a warning says
+    so (True: the outcome depends on today's date)."""
     stated = raw.recorded_on
     if stated.on <= datetime.now(WIB).date():
-        return
+        return False
     raw.recorded_on = None
     said = spoken(stated.on)
     reason = (f"Tanggal stok {said} belum tiba, jadi tidak dipakai (dipakai waktu berkas disimpan); "
@@ -229,6 +244,13 @@ def _check_stated_date(raw: RawCatalogue, result: IntakeResult) -> None:
         value=stated.text, reason_id=reason[0], reason_en=reason[1], severity="warning",
     )]).astype(result.rejects.dtypes.to_dict())
     result.rejects = pd.concat([result.rejects, warning], ignore_index=True)
+    return True
+
+
+def report_paths(out_dir: Path, group_id: str) -> tuple[Path, Path, Path]:
+    """A group's rejects report (XLSX, CSV) and the fingerprint of the catalogue it was written for."""
+    folder = out_dir / "rejects"
+    return folder / f"{group_id}.xlsx", folder / f"{group_id}.csv", folder / f"{group_id}.fingerprint"
 
 
 def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
@@ -236,8 +258,7 @@ def write_report(out_dir: Path, intake: GroupIntake) -> GroupIntake:
 
     Skipped when the catalogue came out exactly as when the report was last written (a
     fingerprint is kept beside it): a scheduled sync does not rewrite 20 unchanged reports."""
-    folder = out_dir / "rejects"
-    xlsx, csv, mark = (folder / f"{intake.group.id}{ext}" for ext in (".xlsx", ".csv", ".fingerprint"))
+    xlsx, csv, mark = report_paths(out_dir, intake.group.id)
     fingerprint = intake.fingerprint
     if xlsx.exists() and csv.exists() and mark.exists() and mark.read_text() == fingerprint:
         intake.report_xlsx, intake.report_csv = xlsx, csv
@@ -254,13 +275,68 @@ def catalogue_source(config: LapakConfig, group: GroupConfig) -> str | Path:
     return group.catalogue if group.catalogue_is_url else config.path(group.catalogue)
 
 
+@dataclass(frozen=True)
+class IntakeBatch:
+    """Groups whose catalogues one step reads (its name on the run page: ``str()``)."""
+
+    groups: tuple[GroupConfig, ...]
+
+    def __str__(self) -> str:
+        ids = [g.id for g in self.groups]
+        return ids[0] if len(ids) == 1 else f"{len(ids)} groups: {ids[0]} … {ids[-1]}"
+
+
+def intake_batches(groups: list[GroupConfig], most: int = BATCH_MAX, least: int = BATCHES_MIN) -> list[IntakeBatch]:
+    """The groups in batches of at most ``most``, in at least ``least`` batches when there are as many groups."""
+    size = max(1, min(most, -(-len(groups) // least)))
+    return [IntakeBatch(tuple(groups[i:i + size])) for i in range(0, len(groups), size)]
+
+
+def read_groups(rt: Runtime, batch: IntakeBatch, categories: CategoryIndex,
+                channel_maps: dict[str, CategoryMap | Exception] | None = None,
+                inputs: str | None = None) -> dict[str, GroupCatalogue | Exception]:
+    """:func:`read_group` for each group of the batch; a group that fails keeps its exception as its result."""
+    inputs = inputs or intake_cache.intake_inputs(rt.config, categories, channel_maps or {})
+    out: dict[str, GroupCatalogue | Exception] = {}
+    for group in batch.groups:
+        try:
+            out[group.id] = read_group(rt, group, categories, channel_maps, inputs)
+        except Exception as err:
+            out[group.id] = err
+    return out
+
+
+def _still_valid(out_dir: Path, places: PhotoPlaces) -> Callable[[GroupCatalogue], bool]:
+    """Whether what a remembered intake left beside it is still there: its report, its prepared photos."""
+    def check(cat: GroupCatalogue) -> bool:
+        xlsx, csv, mark = report_paths(out_dir, cat.group.id)
+        try:
+            if not (xlsx.exists() and csv.exists() and mark.read_text() == cat.fingerprint):
+                return False
+        except OSError:
+            return False
+        return all(cached_photo(places.cache_dir, sha).exists() for sha in intake_cache.prepared_photos(cat))
+
+    return check
+
+
 def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex,
-               channel_maps: dict[str, CategoryMap | Exception] | None = None) -> GroupCatalogue:
+               channel_maps: dict[str, CategoryMap | Exception] | None = None,
+               inputs: str | None = None) -> GroupCatalogue:
     """Read, normalise and report one group's catalogue, fitted to every other channel it sells on
-    (``channel_maps``: their category maps); raises CatalogueError when unreadable."""
+    (``channel_maps``: their category maps); raises CatalogueError when unreadable. An unchanged
+    catalogue (``inputs``: :func:`~flows.engine.intake_cache.intake_inputs`, computed when not
+    given) is not read again: what it became last time is handed on."""
+    out_dir = rt.config.output_dir
     source = catalogue_source(rt.config, group)
-    places = photo_places(rt.config, group, source, rt.config.output_dir)
-    raw, result = intake_catalogue(source, group.id, categories, places)
+    places = photo_places(rt.config, group, source, out_dir)
+    inputs = inputs or intake_cache.intake_inputs(rt.config, categories, channel_maps or {})
+    slot = intake_cache.lookup(rt.config, group, source, places, inputs, _still_valid(out_dir, places))
+    if slot.hit is not None:
+        log.info("%s: catalogue unchanged since it was last read (%d listings, %d rejected)", group.id,
+                 len(slot.hit.listings), slot.hit.rejected)
+        return replace(slot.hit, group=group, saved=saved_at(source))
+    raw, result, ahead = _intake(source, group.id, categories, places)
     listings = listings_of(result.listings)
     fitted, lines, left_off = fit_for_channels(group, listings, channel_maps or {}, categories, result.file,
                                                result.headers)
@@ -270,7 +346,9 @@ def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex,
     intake = write_report(rt.config.output_dir, GroupIntake(group=group, result=result, raw=raw))
     log.info("%s: %s%s (rejects report: %s)", group.id, result.summary_line(),
              "".join(f"; not on {ch}: {n}" for ch, n in left_off.items() if n), intake.report_xlsx)
-    return GroupCatalogue.of(intake, saved_at(source), listings, fitted, left_off)
+    cat = GroupCatalogue.of(intake, saved_at(source), listings, fitted, left_off)
+    intake_cache.remember(slot, cat, places, photo_references(raw.frame), stated_ahead=ahead)
+    return cat
 
 
 def group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:

@@ -36,7 +36,7 @@ log = logging.getLogger("lapak.orders")
 DAY = 86_400
 LOOKBACK_S = 2 * DAY     # [orders] lookback_hours = 48
 FIRST_RUN_S = 3 * DAY    # [orders] first_run_days = 3
-UPSERT_CHUNK = 200       # orders per transaction: a failure part-way keeps what was stored
+UPSERT_CHUNK = 500       # orders per transaction: a failure part-way keeps what was stored
 CHANGES_SHOWN = 200      # new/changed orders listed per run on the run page (the counts are complete)
 UPDATE_OVERLAP_S = 600   # re-read by update time: orders changing mid-paging may be skipped once
 
@@ -58,6 +58,12 @@ class ShopIndex:
         listings = list(listings)
         return cls({k.sku: k.group_id for k in listings},
                    {k.product_id: k.sku for k in listings if k.product_id is not None})
+
+    @classmethod
+    def read(cls, rt: Runtime, shop: ShopRef) -> ShopIndex:
+        """The shop's index from the state store (SKU, group and product id only)."""
+        rows = rt.store.listing_index(shop.shop_id, shop.channel)
+        return cls({sku: gid for sku, gid, _ in rows}, {pid: sku for sku, _, pid in rows if pid is not None})
 
     def group(self, sku: str | None) -> str:
         return self.group_of_sku.get(sku or "", UNASSIGNED)
@@ -154,7 +160,7 @@ def pull_orders_for_shop(rt: Runtime, shop: ShopRef | int, *, now: int | None = 
     store, channel = rt.store, rt.channel_of(shop)
     now = int(time.time()) if now is None else int(now)
     start, end, by_update = _window(rt, shop, now, lookback_s, first_run_s)
-    index = ShopIndex.of(store.listings(shop_id=shop.shop_id, channel=shop.channel))
+    index = ShopIndex.read(rt, shop)
     tally = Tally()
     store_orders(rt, channel.orders(shop.shop_id, start, end, by_update=by_update) if by_update
                  else channel.orders(shop.shop_id, start, end), index, tally, shop.channel)
@@ -190,7 +196,7 @@ def backfill_for_shop(rt: Runtime, shop: ShopRef | int, start: int, end: int, *,
     if end < start:
         raise ValueError(f"backfill end {end} is before start {start}")
     shop = ShopRef.of(shop)
-    index = ShopIndex.of(rt.store.listings(shop_id=shop.shop_id, channel=shop.channel))
+    index = ShopIndex.read(rt, shop)
     tally = Tally()
     store_orders(rt, rt.channel_of(shop).orders(shop.shop_id, int(start), int(end)), index, tally, shop.channel)
     result = tally.result(shop, pulled=tally.stored, refreshed=0, window=[int(start), int(end)])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flows.engine.intake import GroupCatalogue, recorded_at
 from flows.engine.orders import pull_orders_for_shop
@@ -29,6 +30,9 @@ from schemas.skus import sku_prefix
 from schemas.stock import stock_to_push
 
 log = logging.getLogger("lapak.sync")
+
+Stored = tuple[Any, Any]
+"""A group's last stored snapshot (any) and last accepted one (:meth:`StateStore.last_snapshots`)."""
 
 
 @dataclass(frozen=True)
@@ -114,12 +118,12 @@ def _known(rt: Runtime, shop: ShopRef, groups: list[GroupConfig], options: SyncO
     return known
 
 
-def snapshot_of(rt: Runtime, cat: GroupCatalogue) -> CatalogueSnapshot:
+def snapshot_of(rt: Runtime, cat: GroupCatalogue, stored: Stored | None = None) -> CatalogueSnapshot:
     """The catalogue's snapshot: recorded at the date it states (from 00:00 WIB), else its save
     time, else now; the same content as a stored snapshot keeps that one's time (stock was counted
-    back then)."""
+    back then). ``stored``: the group's last snapshots, when already read (else they are read)."""
     recorded, how = recorded_at(cat.stated, cat.saved)
-    last = rt.store.last_snapshot(cat.group.id, accepted_only=False)
+    last = (stored or rt.store.last_snapshots([cat.group.id])[cat.group.id])[0]
     same = last if last is not None and last.content_hash == cat.fingerprint else None
     if same is not None:
         recorded = same.recorded_at
@@ -132,9 +136,9 @@ def snapshot_of(rt: Runtime, cat: GroupCatalogue) -> CatalogueSnapshot:
                              previous_at=last.recorded_at if last is not None else None)
 
 
-def _shrunk(rt: Runtime, snap: CatalogueSnapshot, options: SyncOptions) -> str:
-    """Why the shrink guard holds this catalogue's deactivations ("" when it does not)."""
-    accepted = rt.store.last_snapshot(snap.group_id)
+def _shrunk(rt: Runtime, snap: CatalogueSnapshot, options: SyncOptions, accepted: Any) -> str:
+    """Why the shrink guard holds this catalogue's deactivations ("" when it does not); ``accepted``
+    is the group's last accepted snapshot."""
     threshold = rt.config.sync.shrink_threshold
     if (accepted is None or accepted.listings == 0 or options.accept_shrink
             or snap.listings >= accepted.listings * (1 - threshold)):
@@ -203,21 +207,23 @@ def plan_shop_work(rt: Runtime, shop: ShopRef | int, catalogues: list[GroupCatal
     known = _known(rt, shop, groups, options)
     work = ShopWork(shop_id=shop.shop_id, plan=Plan(shop.shop_id), groups=sorted(g.id for g in groups),
                     channel=shop.channel)
-    desired, stock = [], {}
+    desired: list[Listing] = []
+    since: dict[str, int] = {}  # SKU → when its group's stock was recorded
+    stored = rt.store.last_snapshots(work.groups)  # the shop's groups at once, not a query each
     for cat in catalogues:
         gid = cat.group.id
-        snap = work.snapshots[gid] = snapshot_of(rt, cat)
-        if why := _shrunk(rt, snap, options):
+        snap = work.snapshots[gid] = snapshot_of(rt, cat, stored[gid])
+        if why := _shrunk(rt, snap, options, stored[gid][1]):
             work.held_groups[gid] = why
         if note := _recount_note(cat, snap, known):
             log.warning("%s: %s", gid, note)
             work.notes[gid] = note
         listings = cat.listings_on(shop.channel)
-        since = int(snap.recorded_at.timestamp())
-        sold = rt.store.units_sold({d.sku: since for d in listings})
-        stock.update({d.sku: capped(stock_to_push(d.stock, sold.get(d.sku, 0), cfg.stock.safety_buffer),
-                                    channel.limits) for d in listings})
+        since.update(dict.fromkeys((d.sku for d in listings), int(snap.recorded_at.timestamp())))
         desired += listings
+    sold = rt.store.units_sold(since)
+    stock = {d.sku: capped(stock_to_push(d.stock, sold.get(d.sku, 0), cfg.stock.safety_buffer), channel.limits)
+             for d in desired}
     desired, work.uploads = upload_pictures(rt, shop, desired, upload=not options.dry_run)
     desired = _names(rt, desired, known)
     work.plan = plan_shop(shop.shop_id, desired, known, stock, managed_groups=set(work.groups),

@@ -31,10 +31,9 @@ def desired_stock(rt: Runtime, listings: Iterable[KnownListing], limits: Channel
     """Stock to push per SKU for ``listings``, counting sales on every channel since each group's
     last accepted snapshot (when its catalogue's stock was recorded); capped to ``limits``."""
     listings = list(listings)
-    recorded_at: dict[str, int] = {}
-    for gid in {k.group_id for k in listings}:
-        snap = rt.store.last_snapshot(gid)
-        recorded_at[gid] = int(snap.recorded_at.timestamp()) if snap else 0
+    stored = rt.store.last_snapshots({k.group_id for k in listings})  # every group at once
+    recorded_at = {gid: int(accepted.recorded_at.timestamp()) if accepted else 0
+                   for gid, (_, accepted) in stored.items()}
     sold = rt.store.units_sold({k.sku: recorded_at[k.group_id] for k in listings})
     buffer = rt.config.stock.safety_buffer
     cap = limits.stock_max if limits is not None else None

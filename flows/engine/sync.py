@@ -1,12 +1,13 @@
 """The catalogue sync: extract → validate → normalise → plan → apply, and what it did.
 
-:func:`run_sync` reads every chosen group's catalogue (a step per group, fitted to every channel
-the group sells on), pulls every shop's new orders on every channel (a step per shop: one stock
-across channels), plans every shop (a step per shop, under the shop's lease), writes the orders
-pulled to their sheets, and applies each plan kind by kind (a step per kind). A group whose
-catalogue can't be read, or a shop a channel fails on, does not stop the others: the
-:class:`SyncReport` names them and :meth:`SyncReport.raise_for_problems` turns them into one
-operator's message. A shop is a :class:`~schemas.channel.ShopRef`.
+:func:`run_sync` reads every chosen group's catalogue (a step per batch of groups, fitted to
+every channel the group sells on; an unchanged catalogue is not read again), pulls every shop's
+new orders on every channel (a step per shop: one stock across channels), plans every shop (a
+step per shop, under the shop's lease), writes the orders pulled to their sheets, and applies
+each plan kind by kind (a step per kind). A group whose catalogue can't be read, or a shop a
+channel fails on, does not stop the others: the :class:`SyncReport` names them and
+:meth:`SyncReport.raise_for_problems` turns them into one operator's message. A shop is a
+:class:`~schemas.channel.ShopRef`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 from flows.engine.apply import Applied, apply_writes
 from flows.engine.channels import channel_category_maps
-from flows.engine.intake import GroupCatalogue, load_categories, read_group
+from flows.engine.intake import GroupCatalogue, intake_batches, load_categories, read_groups
+from flows.engine.intake_cache import intake_inputs
 from flows.engine.locks import lock_owner, shop_locks
 from flows.engine.order_runs import correct_shop_stock
 from flows.engine.order_sheets import write_pending_sheets
@@ -126,10 +128,16 @@ def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception) ->
 
 
 def read_catalogues(rt: Runtime, steps: Steps, groups: list[GroupConfig]) -> dict[str, GroupCatalogue | Exception]:
-    """Every group's catalogue read (a step each); one that can't be read is kept as its error."""
+    """Every group's catalogue read (a step per batch of groups); one that can't be read is kept as its error."""
     categories = load_categories(rt.config, channel=rt.channel)
     maps = channel_category_maps(rt)
-    read = settle({g.id: steps.submit(read_group, g, categories, maps) for g in groups})
+    inputs = intake_inputs(rt.config, categories, maps)
+    batches = intake_batches(groups)
+    done = settle({n: steps.submit(read_groups, batch, categories, maps, inputs) for n, batch in enumerate(batches)})
+    read: dict[str, GroupCatalogue | Exception] = {}
+    for n, batch in enumerate(batches):
+        for g in batch.groups:  # a batch's step that failed as a whole fails each of its groups
+            read[g.id] = done[n] if isinstance(done[n], Exception) else done[n][g.id]
     for n, (gid, cat) in enumerate(read.items(), start=1):
         if isinstance(cat, CatalogueError):
             log.error("%s: catalogue could not be read: %s", gid, cat)
