@@ -41,6 +41,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/oversell.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/webhook_ack.py
+	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/scale.py
 
 # The full chaos suite (200 seeded cycles of faults, kills and checks; a few minutes).
 chaos: $(STAMP)
