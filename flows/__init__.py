@@ -5,5 +5,5 @@ functions), with the ``lapak`` command (:mod:`flows.cli`) on top.
   :mod:`flows.intake` — ``intake``; :mod:`flows.serve` — their deployments.
 - :mod:`flows.tasks` — the engine's steps as tasks; :mod:`flows.run` — what every flow does first.
 - :mod:`flows.artifacts`, :mod:`flows.params`, :mod:`flows.logs`, :mod:`flows.limits` — what
-  operators see in the UI, and the shops' shared rate limits.
+  operators see in the UI, and the rate limits every worker shares (per app and endpoint).
 """

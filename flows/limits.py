@@ -11,8 +11,8 @@ from the configuration's ``rate_limit_per_second`` (:func:`limit_numbers`): noth
 operator to create.
 
 - The configuration is the source: a limit whose numbers differ from it is made again from it
-  (keep ``lapak.toml`` the same on every worker). ``prefect gcl disable NAME`` switches one off:
-  then each process paces itself alone on that endpoint.
+  (keep ``lapak.toml`` the same on every worker), one deleted is created again when next needed.
+  ``prefect gcl disable NAME`` switches one off: each process then paces itself alone on it.
 - Without a Prefect API URL (one process, nothing to share) nothing is installed; when the API
   fails, a warning, and each process paces itself alone for a minute before asking again.
 
@@ -24,15 +24,17 @@ attempt refused late in a second throws most of that second away, which is why
 gets two workers only 3.9–4.3 items/s out of a 5/s limit. Here a process reads the limit (a read
 changes nothing), works out from ``active_slots`` and the time of the last update when its items
 fit, sleeps until then, and increments when a read says they fit. What is still refused is two
-processes incrementing within the same few milliseconds, which costs those milliseconds.
+processes incrementing within the same few milliseconds, which costs those milliseconds. A
+process that has seen no other's slots lately goes by what it knows of its own and increments
+without reading first: one call per grant.
 
 Two more things keep the marketplace itself from refusing anything. After another process's
 slots a process waits a margin more: calls reach the marketplace a little after their slots were
 granted, not always equally late, the first calls of a process (connections, code warming up)
-latest (after its own slots, its pacer spaces its calls). And since a
-process needs no margin after its own slots, it would win every time against one waiting after
-another's: every :data:`TURN` increments in a row it wakes later once, so a waiting process gets
-its turn, and the margin is paid once a turn.
+latest; after its own slots its pacer spaces its calls. And since a process needs no margin after
+its own slots, it would win every time against one waiting after another's: every :data:`TURN`
+increments in a row it wakes later once, so a waiting process gets its turn, and the margin is
+paid once a turn.
 """
 
 from __future__ import annotations
@@ -197,6 +199,9 @@ class PrefectRateGate:
             if answer in (423, 422):  # another process was quicker, or the limit shrank: read again
                 lim.trust_until = 0.0
                 continue
+            if not answer.json():  # deleted since this process last read it: made again on the next read
+                lim.trust_until = 0.0
+                return False
             now = self._clock()
             lim.granted = (lim.sent, now)
             lim.streak += 1
@@ -204,7 +209,7 @@ class PrefectRateGate:
             lim.held_at = now
             if now < lim.trust_until:
                 lim.trust_until = now + TRUST_S
-            return bool(answer.json())  # [] when deleted since the read: this batch goes unshared
+            return True
 
     def _mine(self, lim: _Limit, updated: float) -> bool:
         """Whether the last update of the limit was this process's own granted increment (another

@@ -615,6 +615,12 @@ def test_the_shared_limits_are_made_from_the_configuration_and_keep_every_proces
         gates[1](name, 20, 20.0)
         assert time.monotonic() - start < 1.0
         assert client.read_global_concurrency_limit_by_name(name).active is False
+        # Deleted (prefect gcl delete NAME): made again from the configuration when next needed.
+        client.delete_global_concurrency_limit_by_name(name)
+        gates[1](name, 5, 20.0)
+        gates[1](name, 5, 20.0)
+        made = client.read_global_concurrency_limit_by_name(name)
+        assert (made.limit, made.slot_decay_per_second, made.active) == (20, 20.0, True)
 
     # No Prefect API to be reached: a warning naming no more than the failure's kind, and this
     # process paces itself alone for a while (no waiting on the API at every call).
