@@ -86,22 +86,24 @@ class World:
     groups: list[dict]
     rows: dict[str, list[list[str]]]
     config: Path
-    changed_rows: set[tuple[str, int]] = field(default_factory=set)  # (group, row) whose price changed already
+    next_row: dict[str, int] = field(default_factory=dict)  # per group: the row whose price changes next
 
     @property
     def total(self) -> int:
         return sum(len(r) for r in self.rows.values())
 
     def change_prices(self, n: int, groups: list[str] | None = None) -> dict[tuple[str, str], int]:
-        """Raise the price of ``n`` rows spread over every group (or over ``groups``; never a row
-        changed before) and write their catalogues; (group, name) → the new price."""
+        """Raise the price of ``n`` distinct rows spread over every group (or over ``groups``; each
+        group's rows in turn, from its last) and write their catalogues; (group, name) → the new price."""
         changed: dict[tuple[str, str], int] = {}
         gids = list(groups or self.rows)
+        if n > sum(len(self.rows[g]) for g in gids):
+            raise ValueError(f"{n} changes but only {sum(len(self.rows[g]) for g in gids)} rows")
         for j in range(n):
             gid = gids[j % len(gids)]
             rows = self.rows[gid]
-            k = next(k for k in range(len(rows) - 1, -1, -1) if (gid, k) not in self.changed_rows)
-            self.changed_rows.add((gid, k))
+            k = self.next_row.get(gid, len(rows) - 1)
+            self.next_row[gid] = (k - 1) % len(rows)
             rows[k][3] = rupiah(price_of(rows[k][3]) + 1_000)
             changed[(gid, rows[k][1])] = price_of(rows[k][3])
         for gid in {g for g, _ in changed}:
