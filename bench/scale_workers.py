@@ -77,15 +77,16 @@ def _workers(n: int, api: str, tmp: Path, secret: str) -> list[tuple[subprocess.
         log = home / "worker.log"
         with open(log, "wb") as fh:
             proc = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--type",
-                                     "process", "--name", f"scale-worker-{i + 1}"], env=env, stdout=fh,
+                                     "process", "--name", f"scale-{n}w-{i + 1}"], env=env, stdout=fh,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=home,
                                     start_new_session=True)
         out.append((proc, log))
     deadline = time.monotonic() + 120
     with _client(api) as client:
         while True:
+            # This round's workers by name (the last round's may still show ONLINE for a while).
             online = [w for w in client.read_workers_for_work_pool(POOL)
-                      if w.name.startswith("scale-worker-") and str(w.status).endswith("ONLINE")]
+                      if w.name.startswith(f"scale-{n}w-") and str(w.status).endswith("ONLINE")]
             if len(online) >= n:
                 break
             if time.monotonic() > deadline:
