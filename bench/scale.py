@@ -69,6 +69,7 @@ from scale_world import (  # noqa: E402
     PeakMemory,
     Queries,
     World,
+    cpu_seconds,
     fmt_writes,
     fresh_database,
     gib,
@@ -100,6 +101,7 @@ class Phase:
     deltas: dict = field(default_factory=dict)
     verdict: str = ""
     load: str = ""  # the machine's load average at the end (other work skews the figures)
+    cpu: str = ""  # CPU seconds used by this process (the flow) and by the sandbox during the run
 
 
 def instrument(stages: Stages) -> None:
@@ -160,6 +162,8 @@ class Bench:
         self.queries.reset()
         before = self.sb.admin.stats()
         self.memory.reset()
+        sandbox = self.sb._proc.pid if self.sb._proc else None
+        cpu0, sb0 = cpu_seconds(), cpu_seconds(sandbox)
         t0 = time.perf_counter()
         try:
             summary = run()
@@ -167,11 +171,12 @@ class Bench:
             summary = getattr(err, "summary", None) or {}
             self.failures.append(f"{label}: the run failed: {type(err).__name__}: {str(err)[:300]}")
         phase = Phase(label, wall=time.perf_counter() - t0, peak=self.memory.peak(), queries=self.queries.line(),
-                      summary=summary or {}, load="/".join(f"{x:.1f}" for x in os.getloadavg()))
+                      summary=summary or {}, load="/".join(f"{x:.1f}" for x in os.getloadavg()),
+                      cpu=f"{cpu_seconds() - cpu0:.0f}+{cpu_seconds(sandbox) - sb0:.0f}")
         phase.sandbox, phase.deltas = sandbox_writes(before, self.sb.admin.stats())
         self.phases.append(phase)
         print(f"\n== {label}: {phase.wall:.2f} s, peak {gib(phase.peak)}, state-store statements {phase.queries}; "
-              f"load average (1/5/15 min) {phase.load}")
+              f"CPU s flow+sandbox {phase.cpu}; load average (1/5/15 min) {phase.load}")
         if "writes" in phase.summary:
             print(f"   flow summary writes: {fmt_writes(phase.summary['writes'])}; "
                   f"planned {phase.summary.get('planned_writes')}")
@@ -381,12 +386,14 @@ def report(bench: Bench | None, args) -> int:
     print(f"Scale benchmark: {bench.world.total:,} listings ({args.groups} groups × {args.rows}) on {args.shops} "
           f"shops; PostgreSQL state; sandbox without rate limit; a real Prefect server. Memory: {bench.memory.how}.")
     width = max(len(p.label) for p in bench.phases)
-    print(f"{'phase':<{width}}  {'wall':>8}  {'peak':>9}  {'load':>14}  state-store statements / verdict")
+    print(f"CPU: seconds used during the run by this process (the flow and its tasks) + the sandbox process. "
+          f"Load: the machine's load average (1/5/15 min) at the end of the run ({os.cpu_count()} cores).")
+    print(f"{'phase':<{width}}  {'wall':>8}  {'peak':>9}  {'CPU':>9}  {'load':>14}  state-store statements / verdict")
     for p in bench.phases:
         peak = gib(p.peak) if p.peak else ""
-        print(f"{p.label:<{width}}  {p.wall:7.1f}s  {peak:>9}  {p.load:>14}  {p.queries}")
+        print(f"{p.label:<{width}}  {p.wall:7.1f}s  {peak:>9}  {p.cpu:>9}  {p.load:>14}  {p.queries}")
         if p.verdict:
-            print(f"{'':<{width}}  {'':>8}  {'':>9}  {'':>14}  {p.verdict}")
+            print(f"{'':<{width}}  {'':>8}  {'':>9}  {'':>9}  {'':>14}  {p.verdict}")
     for line in getattr(bench, "pool_lines", []):
         print(line)
     if bench.failures:

@@ -282,6 +282,18 @@ class PeakMemory:
                 if self.resettable else "peak RSS of the bench process since it started (getrusage)")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds a process (this one by default) has used so far."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Queries:
     """State-store statements sent, by verb: a ``before_cursor_execute`` listener on every state
     store's engine opened in this process (an executemany counts once)."""
