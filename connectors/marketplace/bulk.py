@@ -124,12 +124,15 @@ class Writes(Transport):
         return result
 
     def _record(self, chunk: list[_Row], outcomes: dict[int, _Outcome], result: BatchResult) -> list[_Row]:
-        """File settled rows into ``result``; return the rows to send again, in their order."""
+        """File settled rows into ``result``; return the rows to send again, in their order. A row's
+        reason quotes the marketplace's message: it is scrubbed here, where it becomes a result."""
         again = []
         for i, row in enumerate(chunk):
             o = outcomes.get(i)
             if o is None:
                 continue
+            if o.reason is not None:
+                o.reason = self._scrub(o.reason, S.ROW_REASON_LIMIT)
             if o.state == "ok":
                 result.applied.append(RowResult(key=row.key, ok=True, product_id=o.product_id or row.product_id))
             elif o.state == "fail" or (o.state == "unknown" and len(chunk) == 1):
@@ -277,7 +280,7 @@ class Writes(Transport):
                     settled[i] = _Outcome("ok", rows[i].product_id)
             if len(settled) == len(rows):
                 break
-        log.info("edit shop=%s: %s; read back: %d of %d rows show the edit", shop_id, accepted,
+        log.info("edit shop=%s: %s; read back: %d of %d rows show the edit", shop_id, self._scrub(accepted),
                  sum(o.state == "ok" for o in settled.values()), len(rows))
         return [settled.get(i) or _Outcome("fail", reason=(
             f"edit {accepted}, but product {rows[i].product_id} read back {S.EDIT_CONFIRM_READS} times shows "

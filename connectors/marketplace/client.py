@@ -25,6 +25,7 @@ from connectors.marketplace.bulk import Writes
 from connectors.marketplace.reads import Reads, order_windows
 from connectors.marketplace.transport import Transport, _Counters
 from connectors.pacing import ItemRateLimiter
+from connectors.scrub import Scrubber
 
 if TYPE_CHECKING:
     from schemas.config import MarketplaceConfig
@@ -62,6 +63,9 @@ class MarketplaceClient(Writes, Reads, Transport):
         self.fs_id = int(fs_id)
         self.client_id = client_id
         self._secret = client_secret
+        self._scrub = Scrubber()  # told the secret now (or when it is resolved) and every token issued
+        if isinstance(client_secret, SecretStr):
+            self._scrub.hide_basic(client_id, client_secret.get_secret_value())
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.session = session or requests.Session()

@@ -96,7 +96,8 @@ class Reads(Transport):
         try:
             order = Order.model_validate(data)
         except ValidationError as err:
-            why = explain(err, Order.answer_name, {"products": "order_info.order_detail"} if detail else None)
+            why = self._scrub(explain(err, Order.answer_name,
+                                      {"products": "order_info.order_detail"} if detail else None))
             raise MalformedResponseError(why, status=reply.status, endpoint="order") from None
         if not order.invoice_ref_num:  # one order is read to be shown: its invoice is needed
             field = "invoice_number" if detail else "invoice_ref_num"

@@ -63,3 +63,6 @@ EDIT_CONFIRM_WAIT_S: Final = 2.0
 
 # Refresh a token this long before the marketplace says it expires.
 TOKEN_EXPIRY_MARGIN_S: Final = 60.0
+
+# A row's reason (the marketplace's message, scrubbed) is cut to this many characters.
+ROW_REASON_LIMIT: Final = 500

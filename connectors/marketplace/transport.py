@@ -7,6 +7,11 @@ Layers, bottom up:
 - ``_send``: ``_exchange`` under tenacity: 429 (after ``Reset-After``), 5xx and lost
   connections are repeated with backoff; 400/403/404 never are.
 
+Every text the server sends (``reason``, ``messages``, ``error_code``, the HTTP reason phrase, a
+row's message) passes through the client's :class:`~connectors.scrub.Scrubber` before it reaches
+an exception, a log line or a result: it knows the client secret, its Basic form and every token
+issued, since a server or proxy may quote the request's ``Authorization`` header back.
+
 :class:`Transport` is a mixin: :class:`~connectors.marketplace.client.MarketplaceClient` sets
 the attributes it declares.
 """
@@ -29,6 +34,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from connectors.marketplace import settings as S
 from connectors.marketplace.answers import Envelope, Token, explain
 from connectors.pacing import ItemRateLimiter, RateLimitInfo, SharedGate
+from connectors.scrub import Scrubber
 from schemas.errors import (
     AuthError,
     BadRequestError,
@@ -99,6 +105,7 @@ class Transport:
     _token_lock: threading.Lock
     _counters: _Counters
     _backoff: Callable[[RetryCallState], float]
+    _scrub: Scrubber  # every server text passes through it (the secret, its Basic form, tokens)
 
     def _path(self, template: str) -> str:
         return template.format(fs_id=self.fs_id)
@@ -144,11 +151,11 @@ class Transport:
             if env is None:
                 raise MalformedResponseError(
                     f"answered HTTP {status} with a body that is not the JSON envelope "
-                    f"({resp.headers.get('Content-Type', 'no content type')}, {len(resp.content)} bytes)",
-                    status=status, endpoint=endpoint)
+                    f"({self._scrub(resp.headers.get('Content-Type', 'no content type'), 80)}, "
+                    f"{len(resp.content)} bytes)", status=status, endpoint=endpoint)
             return _Reply(env, info, status)
-        code = env.header.error_code if env else None
-        text = (env.header.text if env else "") or resp.reason or "error"
+        code = (self._scrub(env.header.error_code, 80) or None) if env else None
+        text = self._scrub((env.header.text if env else "") or resp.reason) or "error"
         kw = dict(status=status, error_code=code, endpoint=endpoint)
         if status == 429:
             raise RateLimitedError(text, reset_after=info.reset_after if info else None, **kw)
@@ -227,6 +234,7 @@ class Transport:
         """Basic credentials for a Bearer token (caller holds the token lock)."""
         endpoint = S.ENDPOINT_NAMES[S.TOKEN_PATH]
         secret = self._secret() if callable(self._secret) else self._secret
+        self._scrub.hide_basic(self.client_id, secret.get_secret_value())
         auth = HTTPBasicAuth(self.client_id, secret.get_secret_value())
 
         def once() -> Token:
@@ -235,7 +243,7 @@ class Transport:
                                     params={"grant_type": "client_credentials"}, auth=auth)
             if resp.status_code == 401:
                 try:
-                    code = Envelope.model_validate(resp.json()).header.error_code
+                    code = self._scrub(Envelope.model_validate(resp.json()).header.error_code, 80) or None
                 except (ValueError, ValidationError):
                     code = None
                 raise AuthError(f"the marketplace refused the client credentials of client_id {self.client_id!r}",
@@ -250,6 +258,7 @@ class Transport:
                                              status=resp.status_code, endpoint=endpoint) from None
 
         token = self._retrying(retry_lost=True)(once)
+        self._scrub.hide(token.access_token.get_secret_value())
         self._counters.add("token_fetches")
         self._token = token.access_token
         self._token_gen += 1
@@ -268,7 +277,8 @@ class Transport:
         try:
             return model.model_validate(data)
         except ValidationError as err:
-            raise MalformedResponseError(explain(err, what), status=reply.status, endpoint=endpoint) from None
+            raise MalformedResponseError(self._scrub(explain(err, what)), status=reply.status,
+                                         endpoint=endpoint) from None
 
     def _rows_of(self, reply: _Reply, model: type[BaseModel], endpoint: str) -> list[Any]:
         """``data`` of the answer as a list of ``model`` (no data: an empty list)."""
@@ -283,6 +293,6 @@ class Transport:
             try:
                 rows.append(model.model_validate(item))
             except ValidationError as err:
-                raise MalformedResponseError(f"{explain(err, what)} (item {n} of {len(data)})",
+                raise MalformedResponseError(f"{self._scrub(explain(err, what))} (item {n} of {len(data)})",
                                              status=reply.status, endpoint=endpoint) from None
         return rows

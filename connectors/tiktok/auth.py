@@ -87,7 +87,7 @@ class ShopAuth(Transport):
     # ------------------------------------------------------------------ tokens
 
     def _remember(self, tokens: ShopTokens) -> ShopTokens:
-        self._hide(tokens.access_token, tokens.refresh_token)
+        self._scrub.hide(tokens.access_token, tokens.refresh_token)
         with self._state_lock:
             self._held[tokens.shop_id] = tokens
         return tokens
@@ -116,7 +116,7 @@ class ShopAuth(Transport):
             current = self.tokens.load(S.CHANNEL, shop)
             if current is None:
                 raise unauthorised(shop, "no TikTok authorisation is stored")
-            self._hide(current.access_token, current.refresh_token)
+            self._scrub.hide(current.access_token, current.refresh_token)
             if current.access_token != stale.access_token and current.access_valid(now, S.REFRESH_MARGIN_S):
                 return self._remember(current)  # another worker refreshed it meanwhile
             if not current.refresh_valid(now):
@@ -140,8 +140,8 @@ class ShopAuth(Transport):
             return self._model(self._interpret(resp, call, shop), TokenData, call)
 
         answer = once()
-        self._hide(answer.access_token.get_secret_value(),
-                   answer.refresh_token.get_secret_value() if answer.refresh_token else "")
+        self._scrub.hide(answer.access_token.get_secret_value(),
+                         answer.refresh_token.get_secret_value() if answer.refresh_token else "")
         return answer
 
     # ------------------------------------------------------------------ shops
@@ -166,7 +166,7 @@ class ShopAuth(Transport):
         """Trade a seller's auth code for ``shop_id``'s tokens, check they act for exactly that
         shop, and keep them in the keeper. The tokens are returned (``seller_name`` set)."""
         shop = str(shop_id)
-        self._hide(code)
+        self._scrub.hide(code)
         grant = {"auth_code": code, "grant_type": "authorized_code"}
         answer = self._retrying()(lambda: self._token_call(S.TOKEN_GET, grant, shop))
         tokens = tokens_of(shop, answer, self._clock())

@@ -48,6 +48,7 @@ IDS_PER_TOGGLE: Final = 20    # product_ids of one activate/deactivate
 STOCK_MAX: Final = 99_999
 CURRENCY: Final = "IDR"
 REFRESH_MARGIN_S: Final = 300  # refresh an access token this close to its expiry
+MESSAGE_LIMIT: Final = 500     # a server's message (scrubbed) in an error or a row's outcome
 
 # Codes of section 3 of the contract.
 OK: Final = 0

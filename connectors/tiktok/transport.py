@@ -9,7 +9,11 @@ Layers, bottom up:
 - ``_retrying``: tenacity: 429 (after ``Retry-After``), 5xx and lost connections are repeated
   with backoff, never a 4xx; a create repeats only 429s (it looks before creating again).
 
-Every server text that reaches an exception or a log line is scrubbed of the secret and tokens.
+Every server text that reaches an exception, a log line or a row's outcome (a message, an HTTP
+content type, a field named in a refusal) passes through the channel's
+:class:`~connectors.scrub.Scrubber`, told the app secret and every access and refresh token (and
+auth code) as the channel learns them: a server or proxy may quote the request back, token URL
+(``app_secret=...``) and ``x-tts-access-token`` header included.
 :class:`Transport` is a mixin: :class:`~connectors.tiktok.channel.TikTokChannel` sets its attributes.
 """
 
@@ -31,6 +35,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.marketplace.answers import explain
 from connectors.pacing import ItemRateLimiter, RateLimitInfo, SharedGate, name_part
+from connectors.scrub import Scrubber
 from connectors.tiktok import settings as S
 from connectors.tiktok.answers import Envelope
 from connectors.tiktok.signing import sign
@@ -131,7 +136,7 @@ class Transport:
     limiter: ItemRateLimiter
     _secret_source: Callable[[], SecretStr]
     _secret_value: SecretStr | None
-    _hidden: set[str]
+    _scrub: Scrubber  # every server text passes through it (the app secret, tokens as they are learned)
     _clock: Callable[[], float]
     _sleep: Callable[[float], None]
     _counters: Counters
@@ -148,16 +153,8 @@ class Transport:
     def _secret(self) -> str:
         if self._secret_value is None:
             self._secret_value = self._secret_source()
-            self._hide(self._secret_value.get_secret_value())
+            self._scrub.hide(self._secret_value.get_secret_value())
         return self._secret_value.get_secret_value()
-
-    def _hide(self, *values: str) -> None:
-        self._hidden.update(v for v in values if v and len(v) >= 4)
-
-    def _scrub(self, text: str) -> str:
-        for value in self._hidden:
-            text = text.replace(value, "***")
-        return _SECRET_QUERY.sub(r"\1***", text)
 
     # ------------------------------------------------------------------ one exchange
 
@@ -203,8 +200,8 @@ class Transport:
                 raise ServerError("server error, no envelope", status=status, endpoint=call.endpoint)
             raise MalformedResponseError(
                 f"answered HTTP {status} with a body that is not the JSON envelope "
-                f"({resp.headers.get('Content-Type', 'no content type')}, {len(resp.content)} bytes)",
-                status=status, endpoint=call.endpoint)
+                f"({self._scrub(resp.headers.get('Content-Type', 'no content type'), 80)}, "
+                f"{len(resp.content)} bytes)", status=status, endpoint=call.endpoint)
         raise self._error(env, status, retry_after, call, shop)
 
     def _error(self, env: Envelope, status: int, retry_after: float | None, call: Call,
@@ -212,7 +209,7 @@ class Transport:
         kind, hint = S.ERRORS.get(env.code, (None, ""))
         if kind is None:
             kind = ServerError if status >= 500 else S.BY_STATUS.get(status, ChannelError)
-        said = self._scrub(env.message)[:500] or "error"
+        said = self._scrub(env.message, S.MESSAGE_LIMIT) or "error"
         hint = hint.format(shop=shop if shop is not None else "?")
         text = f"{hint} ({said})" if hint else said
         kw: dict[str, Any] = {"status": status, "error_code": str(env.code), "endpoint": call.endpoint}
@@ -270,7 +267,7 @@ class Transport:
         try:
             return model.model_validate(reply.data)
         except ValidationError as err:
-            why = explain(err, what)  # names fields, never values: an answer may hold tokens
+            why = self._scrub(explain(err, what))  # names fields, not values: an answer may hold tokens
         # Raised outside the except block: the pydantic error (which quotes the input) is not chained.
         raise MalformedResponseError(why, status=reply.status, endpoint=call.endpoint)
 

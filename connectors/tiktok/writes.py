@@ -204,7 +204,7 @@ class Writes(Reads):
         call = make_call("POST", S.ACTIVATE if active else S.DEACTIVATE, items=len(product_ids),
                          json_body={"product_ids": [str(i) for i in product_ids]})
         toggled: Toggled = self._model(self.call(call, shop), Toggled, call, empty_ok=True)
-        return {e.detail.product_id: self._scrub(e.message or e.code or "refused")
+        return {e.detail.product_id: self._scrub(e.message or e.code or "refused", S.MESSAGE_LIMIT)
                 for e in toggled.errors or [] if e.detail.product_id is not None}
 
     # ------------------------------------------------------------------ images
