@@ -65,7 +65,7 @@ catalogue = "katalog/mawar.csv"
 """, encoding="utf-8")
     reads = []
     real = intake.read_catalogue
-    monkeypatch.setattr(intake, "read_catalogue", lambda source: reads.append(source) or real(source))
+    monkeypatch.setattr(intake, "read_catalogue", lambda source, **kw: reads.append(source) or real(source, **kw))
 
     def read(config=None):
         config = config or load_config(tmp_path / "lapak.toml")

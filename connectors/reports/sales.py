@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from connectors.files import private_file
 from connectors.sheets.orders import live_lines, month_totals, product_summary, rupiah
 from schemas.dates import MONTH_NAMES
 
@@ -137,8 +138,7 @@ def sales_figure(lines: pd.DataFrame, *, group_name: str, month: str) -> Figure:
 
 def write_sales_png(path: Path, lines: pd.DataFrame, *, group_name: str, month: str) -> Path:
     """Draw the month's picture of ``lines`` to ``path`` (PNG, :data:`PICTURE_SIZE`, no metadata that changes)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(Path(path))
     fig = sales_figure(lines, group_name=group_name, month=month)
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
     return path

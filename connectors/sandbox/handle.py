@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from connectors.files import private_dir
 from connectors.sandbox.admin_client import SandboxAdmin
 from connectors.sandbox.server import require_web_server
 from connectors.sandbox.settings import (
@@ -87,7 +88,7 @@ class SandboxHandle:
 def _start(data_dir: Path, port: int, client_id: str, client_secret: str, fs_id: int,
            shops: Sequence[int], rate_limit: float | None, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
     require_web_server()  # the subprocess runs this interpreter: say so now rather than in its log
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)  # its database holds buyers' names and addresses
     log_path = data_dir / LOG_NAME
     offset = log_path.stat().st_size if log_path.exists() else 0
     cmd = [sys.executable, "-m", "connectors.sandbox", "--port", str(port), "--data", str(data_dir),

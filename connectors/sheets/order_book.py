@@ -34,6 +34,7 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from connectors.files import private_file
 from connectors.sheets.orders import (
     MONTH_SUMMARY_SHEET,
     NOTHING_TO_SHIP,
@@ -245,8 +246,7 @@ def write_order_book(path: Path, lines: pd.DataFrame, *, month: str, now: dateti
     """Write the month's workbook of ``lines`` (:func:`connectors.sheets.orders.order_lines` of one
     group and month) to ``path``: to ship (days waiting as of ``now``), the order lines (with the
     shop column when ``with_shop``: the unassigned lines), the month per product with a chart."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(Path(path))  # buyers' names, phones and addresses: the owner's only
     wb = Workbook(write_only=True)
     _to_ship_sheet(wb, to_ship(lines, now), month, now)
     _lines_sheet(wb, order_sheet(lines, with_shop=with_shop))

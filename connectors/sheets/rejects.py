@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from connectors.catalogue import ERROR_COLUMN, match_header
+from connectors.files import private_dir
 from schemas.rejects import REJECT_COLUMNS
 
 from .safe import (
@@ -289,7 +290,7 @@ def write_rejects_report(out_dir: Path, group_id: str, rejects: pd.DataFrame,
         raise ValueError(f"group id {group_id!r} cannot name a file")
     problems = _normalise_rejects(rejects, group_id)
     folder = Path(out_dir) / "rejects"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     xlsx_path, csv_path = folder / f"{group_id}.xlsx", folder / f"{group_id}.csv"
 
     table = _problem_table(problems, group_id)

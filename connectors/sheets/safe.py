@@ -1,5 +1,9 @@
 """Neutralising and low-level writing: text made inert for a spreadsheet, XLSX/CSV writers, atomic replace.
 
+Every file written here may hold buyers' names, phones and addresses (order sheets) or a group's
+own sheets (rejects reports): each is created 0600, the folders made for it 0700
+(:mod:`connectors.files`), whatever the umask.
+
 Text Excel could run as a formula (CWE-1236: ``=``, ``+``, ``-``, ``@``, tab, CR first) is made
 inert. In XLSX every text is a string cell, and a risky one also carries the "quote prefix" style;
 a CSV has no types or styles, so there :func:`safe_frame` writes the apostrophe itself.
@@ -21,6 +25,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from connectors.files import FILE_MODE, private_file
 
 EXCEL_CELL_MAX = 32_767
 """Characters Excel holds in one cell."""
@@ -180,8 +186,7 @@ def write_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame], *, autofit: bool 
                freeze_header: bool = True) -> Path:
     """Write one sheet per frame (name → frame): bold header, sized columns, numbers as numbers, text inert
     (string cells; quote-prefixed where a spreadsheet would see a formula)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(Path(path))
     wb = Workbook(write_only=True)
     taken: set[str] = set()
     for name, df in sheets.items():
@@ -195,8 +200,7 @@ def write_xlsx(path: Path, sheets: Mapping[str, pd.DataFrame], *, autofit: bool 
 def write_csv(path: Path, df: pd.DataFrame) -> Path:
     """Write ``df`` as UTF-8 with BOM (so Excel picks the encoding), ``,``-separated, every field
     quoted, text inert whichever separator the spreadsheet splits on."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(Path(path))
     safe_frame(df, csv=True).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n",
                                     quoting=csv.QUOTE_ALL)
     return path
@@ -204,10 +208,18 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
 
 def replace_atomically(path: Path, write: Any) -> Path:
     """``write(tmp)`` next to ``path``, then rename over it: a group opening its report never
-    sees half a file, and two runs writing it at once never mix (one temporary file each)."""
+    sees half a file, and two runs writing it at once never mix (one temporary file each).
+
+    The temporary file is created 0600 before ``write`` fills it (writers truncate a file, keeping
+    its mode), and made 0600 again before the rename in case ``write`` replaced it; missing
+    folders are created 0700."""
+    path = Path(path)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")
     try:
+        tmp.unlink(missing_ok=True)  # one left by a killed run of the same process id: never reused
+        private_file(tmp)  # its missing folders too
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

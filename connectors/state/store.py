@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import create_engine, event, func, make_url, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.files import private_sqlite
 from connectors.state.leases import Leases
 from connectors.state.listings import Listings
 from connectors.state.models import Base, Cursor, Group, Run, Snapshot, utcnow
@@ -36,6 +37,16 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:") \
+            or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
 
 
 def migrate(engine: Engine) -> None:
@@ -55,8 +66,10 @@ class StateStore(Listings, Orders, Leases, Uploads, Notices):
 
     def __init__(self, url: str, *, migrate_schema: bool = True):
         url = normalise_url(url)
-        if url.startswith("sqlite:///") and ":memory:" not in url:
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        if (db_file := sqlite_file(url)) is not None:
+            # Buyers' names, phones and addresses: the owner's only. Made 0600 (its missing
+            # folders 0700) before SQLite opens it, so its -wal and -shm files are 0600 too.
+            private_sqlite(db_file)
         self.engine = create_engine(url, future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from connectors.files import private_dir
 from connectors.sandbox.server import require_web_server
 from connectors.tiktok_sandbox.admin_client import TikTokSandboxAdmin
 from connectors.tiktok_sandbox.settings import ENV_PREFIX, URL_LINE_PREFIX, TikTokSandboxSettings
@@ -105,7 +106,7 @@ def _env(settings: TikTokSandboxSettings) -> dict[str, str]:
 
 def _start(settings: TikTokSandboxSettings, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
     require_web_server()  # the subprocess runs this interpreter: say so here rather than in its log
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # its database holds buyers' names and addresses
     log_path = settings.data_dir / LOG_NAME
     offset = log_path.stat().st_size if log_path.exists() else 0
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}, **_env(settings),

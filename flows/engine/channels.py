@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from connectors.files import private_dir
 from flows.engine.runtime import Runtime
 from schemas.categories import Category, CategoryIndex
 from schemas.channel import MARKETPLACE
@@ -57,7 +58,7 @@ def _categories(rt: Runtime, name: str) -> list[Category]:
         if time.time() - cached.get("fetched_at", 0) < CATEGORY_CACHE_SECONDS:
             return [Category(**c) for c in cached["categories"]]
     fetched = rt.channels[name].categories()
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(cache.parent)
     cache.write_text(json.dumps({"fetched_at": time.time(), "categories": [c.model_dump() for c in fetched]}),
                      encoding="utf-8")
     return fetched

@@ -43,6 +43,7 @@ from typing import Any
 import connectors.catalogue
 import connectors.photos
 import schemas
+from connectors.files import private_dir
 from connectors.photos import is_drive_link
 from connectors.photos.finder import photos_beside, relative_parts
 from schemas.categories import CategoryIndex
@@ -233,7 +234,7 @@ def remember(found: Lookup, catalogue: Any, places: Any, refs: Iterable[str], *,
                           valid_on=datetime.now(WIB).date() if stated_ahead else None,
                           expires_at=time.time() + DRIVE_TTL_S if len(files) < len(refs) else None)
     try:
-        found.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(found.path.parent)
         fd, partial = tempfile.mkstemp(dir=found.path.parent, prefix=f".{found.path.stem}-", suffix=".part")
         with os.fdopen(fd, "wb") as out:
             pickle.dump(entry, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -16,16 +16,17 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from connectors.sheets import replace_atomically, write_csv
-from connectors.sheets.order_book import write_order_book
-from connectors.sheets.orders import month_totals, order_lines, order_sheet
 from flows.engine.orders import ShopIndex
 from flows.engine.runtime import Runtime
 from schemas.dates import WIB, month_bounds, month_of
 from schemas.orders import UNASSIGNED
+
+# pandas, openpyxl and the sheet writers are imported where a sheet is written, after the pull
+# and the stock correction: a notified pull corrects stock without waiting for those imports.
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("lapak.orders")
 
@@ -37,6 +38,10 @@ SHEETS_CURSOR = "order-sheets"
 
 def _lines(rt: Runtime, months: Iterable[str] | None) -> pd.DataFrame:
     """Every stored order line of ``months`` (all months: None), with its group and month."""
+    import pandas as pd
+
+    from connectors.sheets.orders import order_lines
+
     bounds = [month_bounds(m) for m in sorted(months)] if months is not None else [(None, None)]
     frames = []
     for shop in sorted(rt.shops()):
@@ -73,6 +78,10 @@ def write_order_sheets(rt: Runtime, months: set[str] | None = None) -> list[Path
 
 def _write_month(rt: Runtime, group: str, month: str, part: pd.DataFrame, now: datetime) -> list[Path]:
     """One group-month's workbook, CSV and (not for the unassigned lines) sales picture, each replaced whole."""
+    from connectors.sheets import replace_atomically, write_csv
+    from connectors.sheets.order_book import write_order_book
+    from connectors.sheets.orders import order_sheet
+
     unassigned = group == UNASSIGNED
     base = rt.config.output_dir / ORDERS_DIR / group / month
     sheet = order_sheet(part, with_shop=unassigned)
@@ -86,7 +95,6 @@ def _write_month(rt: Runtime, group: str, month: str, part: pd.DataFrame, now: d
         from connectors.reports.sales import write_sales_png
 
         picture = picture_path(rt, group, month)
-        picture.parent.mkdir(parents=True, exist_ok=True)
         paths.append(replace_atomically(picture, lambda p: write_sales_png(
             p, part, group_name=_group_name(rt, group), month=month)))
     return paths
@@ -105,6 +113,8 @@ def _group_name(rt: Runtime, group: str) -> str:
 def sales_reports(rt: Runtime, paths: Iterable[str | Path]) -> list[dict]:
     """Each sales picture among ``paths`` (what a write returned) with its group-month's totals,
     cancelled orders excluded: group, name, month, picture, orders, units, rupiah."""
+    from connectors.sheets.orders import month_totals
+
     pictures = sorted({Path(p) for p in paths if Path(p).suffix == ".png"})
     if not pictures:
         return []

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import requests
 
+from connectors.files import private_dir
 from connectors.photos import (
     PROCESSING_VERSION,
     PhotoError,
@@ -96,7 +97,7 @@ def resolve_photos(frame: pd.DataFrame, catalogue_dir: Path, photos: Path | None
     refs = photo_references(frame)
     if not refs:
         return {}
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_dir)
     drive = _DriveCache(cache_dir)
     finder, session = PhotoFinder(catalogue_dir, photos), drive_session()
     out: dict[str, str | tuple[str, str]] = {}
