@@ -445,7 +445,7 @@ def test_reasons_go_into_the_workbooks_own_error_column(tmp_path, headers):
 
 def test_the_rejects_report_points_at_each_bad_cell_of_a_checked_catalogue(tmp_path):
     """``lapak check`` on a group's CSV: each bad cell coloured, its reason in a comment."""
-    from flows.engine.intake import check_file
+    from flows.engine.check import check_file
 
     (tmp_path / "katalog-uji.csv").write_text(
         "Nama Produk;Kategori;Harga;Stok;Berat;Foto 1\n"

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 
 from connectors.config import load_config
 from connectors.state import StateStore
-from flows.engine.intake import check_file
+from flows.engine.check import check_file
 from flows.engine.order_sheets import write_order_sheets
 from flows.engine.runtime import Runtime
 from schemas.dates import WIB

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import zipfile
 
 import numpy as np
@@ -29,6 +30,7 @@ from connectors.sheets import (
     write_xlsx,
 )
 from connectors.sheets.rejects import CELL_REJECT_FILL, CELL_WARNING_FILL
+from connectors.sheets.template import HEADER_ROW, STOCK_DATE_CELL, STOCK_DATE_LABEL
 from schemas.categories import DEFAULT_CATEGORIES
 from schemas.listing import Reject
 
@@ -323,15 +325,19 @@ def test_template_instructions_first_then_products_then_hidden_categories(templa
     assert template.active.title == INSTRUCTIONS_SHEET
 
 
-def test_template_product_sheet_has_headers_and_nothing_below(template):
+def test_template_product_sheet_has_the_stock_date_line_then_headers_and_nothing_below(template):
     ws = template[PRODUCT_SHEET]
-    headers = [c.value for c in ws[1]]
+    assert HEADER_ROW == 2 and ws["A1"].value == STOCK_DATE_LABEL == "Stok per / Stock as of:"
+    assert STOCK_DATE_CELL == "B1" and ws["B1"].value is None, "the date is the group's to write"
+    assert ws["B1"].number_format == "DD/MM/YYYY" and ws["B1"].fill.fgColor.rgb.endswith("FFF2CC")
+    assert [v for v in next(ws.iter_rows(min_row=1, max_row=1, values_only=True)) if v] == [STOCK_DATE_LABEL]
+    headers = [c.value for c in ws[2]]
     assert headers == list(TEMPLATE_HEADERS)
     for h in ("No", "Nama Produk", "Kategori", "Harga (Rp)", "Stok", "Berat (gram)", "Deskripsi",
               "Foto 1", "Foto 5", "Kode/SKU", "Minimum Pemesanan", "Kondisi", "Varian", "No. PIRT"):
         assert h in headers
-    assert ws.max_row == 1
-    assert ws.freeze_panes == "A2"
+    assert ws.max_row == 2
+    assert ws.freeze_panes == "A3"
     assert all(ws.column_dimensions[chr(65 + i)].width >= 8 for i in range(len(headers)))
 
 
@@ -345,8 +351,10 @@ def test_template_dropdowns_reference_every_leaf_on_the_hidden_sheet(template):
     cond_col = chr(65 + TEMPLATE_HEADERS.index("Kondisi"))
     assert dvs[cat_col].type == "list"
     assert dvs[cat_col].formula1 == f"={CATEGORY_SHEET}!$A$1:$A${len(leaves)}"
-    assert str(dvs[cat_col].sqref).startswith(f"{cat_col}2:")
+    assert str(dvs[cat_col].sqref).startswith(f"{cat_col}3:") and str(dvs[cond_col].sqref).startswith(f"{cond_col}3:")
     assert dvs[cond_col].formula1 == '"Baru,Bekas"'
+    prompt = dvs["B"]  # the stock date cell: a prompt only, no value the reader could mistake for a date
+    assert str(prompt.sqref) == STOCK_DATE_CELL and prompt.type is None and "20/11/2026" in prompt.prompt
 
 
 def test_template_instructions_explain_every_column_in_both_languages(template):
@@ -358,3 +366,63 @@ def test_template_instructions_explain_every_column_in_both_languages(template):
     assert "ons" in explained["Berat (gram)"][2] and "15rb" in explained["Harga (Rp)"][2]
     text = " ".join(str(v) for r in rows for v in r if v)
     assert "Daftar kategori / Category list" in text and "Masker Kain" in text
+
+
+def test_template_instructions_explain_the_stock_date_line(template):
+    lines = [r[0] for r in template[INSTRUCTIONS_SHEET].iter_rows(values_only=True) if r and r[0]]
+    stock = [line for line in lines if str(line).startswith("Tanggal stok")]
+    assert len(stock) == 1, lines[:6]
+    text = stock[0]
+    assert f"sel {STOCK_DATE_CELL}" in text and f"in cell {STOCK_DATE_CELL}" in text and STOCK_DATE_LABEL in text
+    assert "00.00 WIB" in text and "00:00 WIB" in text and "belum tiba" in text and "still to come" in text
+    assert any("mulai baris 3" in str(line) and "from row 3" in str(line) for line in lines)
+
+
+def _filled_template(path, stock_date):
+    """The template as a group fills it: the stock date in its cell, two products below the header."""
+    wb = openpyxl.load_workbook(write_template(path))
+    ws = wb[PRODUCT_SHEET]
+    ws[STOCK_DATE_CELL] = stock_date
+    col = {h: i for i, h in enumerate(TEMPLATE_HEADERS, start=1)}
+    for r, (name, cat, price) in enumerate([("Keripik Tempe", "Keripik", "Rp 15.000"),
+                                            ("Keripik Pisang Kepok", "Keripik", "15rb")], start=HEADER_ROW + 1):
+        for header, value in (("Nama Produk", name), ("Kategori", cat), ("Harga (Rp)", price), ("Stok", 40),
+                              ("Berat (gram)", 250), ("Foto 1", f"https://img.example/{r}.jpg")):
+            ws.cell(r, col[header], value)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("written, day", [
+    (dt.datetime(2026, 11, 18), (2026, 11, 18)),  # a date cell, as Excel keeps a typed date
+    ("20 November 2026", (2026, 11, 20)),
+    ("03/11/2026", (2026, 11, 3)),  # day first
+])
+def test_the_stock_date_written_in_the_template_is_read_as_when_stock_was_counted(tmp_path, written, day):
+    from connectors.catalogue import read_catalogue
+    from flows.engine.check import check_file
+    from flows.engine.intake import stock_as_of_text
+
+    path = _filled_template(tmp_path / "katalog.xlsx", written)
+    raw = read_catalogue(path)
+    assert raw.recorded_on is not None and raw.recorded_on.on == dt.date(*day)
+    assert raw.recorded_on.where() == "Produk!A1" and raw.recorded_on.text == STOCK_DATE_LABEL
+    assert raw.header_rows == {PRODUCT_SHEET: HEADER_ROW}
+    assert raw.frame[["sheet", "row"]].values.tolist() == [[PRODUCT_SHEET, 3], [PRODUCT_SHEET, 4]]
+
+    checked = check_file(path, None, tmp_path / "out")  # through the whole check: used, not warned about
+    assert len(checked.result.listings) == 2 and checked.result.rejected_rows == 0 and checked.result.warnings == 0
+    assert stock_as_of_text(checked.raw.recorded_on).startswith(f"{day[2]} ")
+
+
+def test_a_template_whose_stock_date_is_left_empty_or_still_to_come_states_none(tmp_path):
+    from connectors.catalogue import read_catalogue
+    from flows.engine.check import check_file
+
+    assert read_catalogue(_filled_template(tmp_path / "kosong.xlsx", None)).recorded_on is None
+    later = dt.datetime.now() + dt.timedelta(days=30)
+    checked = check_file(_filled_template(tmp_path / "nanti.xlsx", later), None, tmp_path / "out")
+    assert checked.raw.recorded_on is None and checked.result.warnings == 1
+    warned = checked.result.rejects.iloc[0]
+    assert (warned["sheet"], warned["row"], warned["column"]) == (PRODUCT_SHEET, 1, "A")
+    assert "belum tiba" in warned["reason_id"] and "has not come yet" in warned["reason_en"]

@@ -1,5 +1,9 @@
 """The blank catalogue template: an instructions sheet, an empty ``Produk`` sheet with dropdowns,
-and a hidden category list the dropdown reads."""
+and a hidden category list the dropdown reads.
+
+Above the ``Produk`` table, row 1 holds the stock date line: ``Stok per / Stock as of:`` in A1 and
+the date the group fills in, in B1. The reader's stated-date rule (a label cell, the date in the
+next filled cell to its right) takes it as the moment the stock was counted."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -65,7 +69,13 @@ TEMPLATE_HEADERS = tuple(c[0] for c in TEMPLATE_COLUMNS)
 INSTRUCTIONS_SHEET = "Petunjuk (Instructions)"
 PRODUCT_SHEET = "Produk"
 CATEGORY_SHEET = "Kategori"
-TEMPLATE_ROWS = 2000  # rows the dropdowns cover
+TEMPLATE_ROWS = 2000  # last row the dropdowns cover
+STOCK_DATE_LABEL = "Stok per / Stock as of:"
+STOCK_DATE_LABEL_CELL = "A1"
+STOCK_DATE_CELL = "B1"  # where the group writes the date its stock was counted
+HEADER_ROW = 2  # the Produk sheet's header; products from the row below
+_DATE_FILL = PatternFill("solid", fgColor="FFF2CC")
+_THIN = Side(style="thin", color="BF9000")
 
 
 def write_template(path: Path) -> Path:
@@ -96,8 +106,18 @@ def _instructions_sheet(info: Worksheet, parents: dict[Any, str], leaves: list[A
     info.append(["Templat Katalog Produk Lapak Desa / Lapak Desa product catalogue template"])
     info["A1"].font = Font(bold=True, size=14)
     for line in (
-        "Isi lembar 'Produk': satu baris untuk satu produk, mulai baris 2. Jangan ubah judul kolom. "
-        "/ Fill in the 'Produk' sheet: one row per product, from row 2. Do not change the headers.",
+        f"Isi lembar 'Produk': satu baris untuk satu produk, mulai baris {HEADER_ROW + 1}. Jangan ubah judul "
+        f"kolom. / Fill in the 'Produk' sheet: one row per product, from row {HEADER_ROW + 1}. Do not change "
+        "the headers.",
+        f"Tanggal stok: di sel {STOCK_DATE_CELL} lembar 'Produk' (baris '{STOCK_DATE_LABEL}' di atas tabel) tulis "
+        "tanggal stok dihitung, misalnya 20/11/2026 atau 20 November 2026 (tanggal dulu, lalu bulan). Stok "
+        "dianggap dihitung pukul 00.00 WIB hari itu: pesanan sejak tanggal itu dikurangkan dari stok. Tulis "
+        "tanggal baru setiap kali stok dihitung ulang; jangan tanggal yang belum tiba. Kosong: dipakai waktu "
+        "berkas terakhir disimpan. / Stock date: in cell "
+        f"{STOCK_DATE_CELL} of the 'Produk' sheet (the '{STOCK_DATE_LABEL}' line above the table) write the "
+        "date the stock was counted, e.g. 20/11/2026 or 20 November 2026 (day first). The stock counts from "
+        "00:00 WIB that day: orders since then are taken off it. Write a new date each time the stock is "
+        "counted again; never a date still to come. Left empty: the time the file was last saved is used.",
         "Kolom wajib harus diisi; baris yang salah dikembalikan dengan alasannya. "
         "/ Required columns must be filled; a wrong row comes back with its reason.",
         "Contoh di bawah hanya contoh: jangan disalin ke lembar 'Produk' kecuali itu produk Anda. "
@@ -125,17 +145,35 @@ def _instructions_sheet(info: Worksheet, parents: dict[Any, str], leaves: list[A
 
 
 def _product_sheet(wb: Workbook) -> Worksheet:
-    """The empty ``Produk`` sheet: headers only (required ones in red), sized columns, header frozen."""
+    """The empty ``Produk`` sheet: the stock date line, then headers only (required ones in red),
+    sized columns, everything down to the header frozen."""
     ws = wb.create_sheet(PRODUCT_SHEET)
-    ws.append(list(TEMPLATE_HEADERS))
+    _stock_date_line(ws)
     for i, (name, required, *_rest) in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = ws.cell(row=1, column=i)
+        cell = ws.cell(row=HEADER_ROW, column=i, value=name)
         cell.font = Font(bold=True, color="9C0006" if required else None)
         cell.fill = HEADER_FILL
         ws.column_dimensions[get_column_letter(i)].width = {"Nama Produk": 40, "Deskripsi": 50}.get(
             name, 34 if name.startswith("Foto") else max(len(name) + 4, 12))
-    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = len(STOCK_DATE_LABEL) + 2  # the label fits beside a filled date
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
     return ws
+
+
+def _stock_date_line(ws: Worksheet) -> None:
+    """Row 1: the label, and the highlighted cell for the date (a date cell shown day first; text
+    such as ``20 November 2026`` is read as well)."""
+    label = ws[STOCK_DATE_LABEL_CELL]
+    label.value, label.font = STOCK_DATE_LABEL, BOLD
+    date = ws[STOCK_DATE_CELL]
+    date.fill, date.number_format = _DATE_FILL, "DD/MM/YYYY"
+    date.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+    # A prompt, not a value: nothing here may look like a date to the reader but what the group writes.
+    prompt = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="Tanggal stok / Stock date",
+                            prompt="Tanggal stok dihitung, tanggal dulu (20/11/2026). "
+                                   "/ The day the stock was counted, day first.")
+    prompt.add(STOCK_DATE_CELL)
+    ws.add_data_validation(prompt)
 
 
 def _category_sheet(wb: Workbook, parents: dict[Any, str], leaves: list[Any]) -> None:
@@ -163,7 +201,8 @@ def _dropdowns(ws: Worksheet, n_leaves: int) -> None:
                             showInputMessage=True)
     dv_cond = DataValidation(type="list", formula1='"Baru,Bekas"', allow_blank=True, showErrorMessage=True,
                              errorTitle="Kondisi / Condition", error="Baru atau Bekas / Baru (new) or Bekas (used)")
-    dv_cat.add(f"{cat_col}2:{cat_col}{TEMPLATE_ROWS}")
-    dv_cond.add(f"{cond_col}2:{cond_col}{TEMPLATE_ROWS}")
+    first = HEADER_ROW + 1
+    dv_cat.add(f"{cat_col}{first}:{cat_col}{TEMPLATE_ROWS}")
+    dv_cond.add(f"{cond_col}{first}:{cond_col}{TEMPLATE_ROWS}")
     ws.add_data_validation(dv_cat)
     ws.add_data_validation(dv_cond)

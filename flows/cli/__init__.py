@@ -147,12 +147,23 @@ def _tool_commands(sub: argparse._SubParsersAction) -> None:
                    help="items per second per endpoint (default 50; 0 = unlimited)")
     s.set_defaults(func=_cmd_sandbox)
 
-    s = sub.add_parser("check", help="validate one catalogue file offline")
+    s = sub.add_parser("check", help="validate one catalogue file offline",
+                       description="Validate one catalogue file offline. It first says which group id it "
+                                   "checks the file as (the id makes the SKUs) and which categories and "
+                                   "aliases it uses: without --config, no category aliases are applied, so "
+                                   "rows the sync accepts may be rejected here.")
     s.add_argument("file")
-    s.add_argument("--config", default=None, help="use the configured marketplace's categories and aliases")
+    s.add_argument("--config", default=None,
+                   help="use the configured marketplace's categories and the [categories] aliases; the file is "
+                        "checked as the configured group whose catalogue it is (default: no config, default "
+                        "categories, no aliases)")
     s.add_argument("--group", default=None, metavar="ID",
-                   help="check it as this group (its SKUs, its photos folder with --config)")
-    s.add_argument("--out", default=None, metavar="DIR", help="where the annotated copy goes (default: out/)")
+                   help="check it as this group: its id makes the SKUs; with --config also its photos folder "
+                        "(default: the configured group whose catalogue the file is, else an id made from the "
+                        "file's name)")
+    s.add_argument("--out", default=None, metavar="DIR",
+                   help="where rejects/<group>.xlsx, .csv and .fingerprint go (default: the config's [output] "
+                        "dir, without --config ./out)")
     s.set_defaults(func=_cmd_check)
 
     s = sub.add_parser("authorize", help="keep a shop's tokens after its seller authorised the app")
@@ -162,8 +173,10 @@ def _tool_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--code", required=True, metavar="CODE", help="the seller's one-time authorisation code")
     s.set_defaults(func=_cmd_authorize)
 
-    s = sub.add_parser("template", help="write the blank catalogue template (XLSX)")
-    s.add_argument("file")
+    s = sub.add_parser("template", help="write the blank catalogue template (XLSX)",
+                       description="Write the blank catalogue template: instructions, the Produk sheet with a "
+                                   "'Stok per' line (the stock date, in B1) above the table, the category list.")
+    s.add_argument("file", help="the XLSX to write (no default)")
     s.add_argument("--force", action="store_true", help="replace the file if it exists (default: keep it)")
     s.set_defaults(func=_cmd_template)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.catalogue import RawCatalogue, read_catalogue
+from connectors.files import private_dir
 from connectors.sheets import write_rejects_report
 from flows.engine import intake_cache
 from flows.engine.channels import fit_for_channels
@@ -139,7 +140,7 @@ def load_categories(config: LapakConfig | None, *, channel: Channel | None = Non
         log.warning("the marketplace's categories could not be read (%s); checking against the default "
                     "category list", type(err).__name__)
         return CategoryIndex(DEFAULT_CATEGORIES, config.categories)
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(cache.parent)  # the output folder: made the owner's only when this makes it
     cache.write_text(json.dumps({"fetched_at": time.time(), "categories": [c.model_dump() for c in fetched]}),
                      encoding="utf-8")
     return CategoryIndex(fetched, config.categories)
@@ -174,18 +175,20 @@ def photo_places(config: LapakConfig | None, group: GroupConfig, source: str | P
 
 
 def intake_catalogue(source: str | Path, group_id: str, categories: CategoryIndex,
-                     photos: PhotoPlaces | None = None) -> tuple[RawCatalogue, IntakeResult]:
+                     photos: PhotoPlaces | None = None, *,
+                     allow_private: bool = False) -> tuple[RawCatalogue, IntakeResult]:
     """Read and normalise one catalogue file or URL; with ``photos``, the photo files its cells name
-    are found and prepared first (without, such a cell is a reject: no file can be found). Raises
-    CatalogueError when the file can't be used."""
-    raw, result, _ = _intake(source, group_id, categories, photos)
+    are found and prepared first (without, such a cell is a reject: no file can be found). A URL
+    may point at a private or loopback address only with ``allow_private`` (``[sync]
+    allow_private_catalogue_urls``). Raises CatalogueError when the file can't be used."""
+    raw, result, _ = _intake(source, group_id, categories, photos, allow_private=allow_private)
     return raw, result
 
 
 def _intake(source: str | Path, group_id: str, categories: CategoryIndex,
-            photos: PhotoPlaces | None) -> tuple[RawCatalogue, IntakeResult, bool]:
+            photos: PhotoPlaces | None, *, allow_private: bool = False) -> tuple[RawCatalogue, IntakeResult, bool]:
     """:func:`intake_catalogue`, and whether the catalogue states a stock date still to come."""
-    raw = read_catalogue(source)
+    raw = read_catalogue(source, allow_private=allow_private)
     resolution = (resolve_photos(raw.frame, photos.catalogue_dir, photos.photos, photos.cache_dir)
                   if photos is not None else None)
     result = normalise(raw.frame, group_id=group_id, file=raw.file, categories=categories,
@@ -336,7 +339,8 @@ def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex,
         log.info("%s: catalogue unchanged since it was last read (%d listings, %d rejected)", group.id,
                  len(slot.hit.listings), slot.hit.rejected)
         return replace(slot.hit, group=group, saved=saved_at(source))
-    raw, result, ahead = _intake(source, group.id, categories, places)
+    raw, result, ahead = _intake(source, group.id, categories, places,
+                                 allow_private=rt.config.sync.allow_private_catalogue_urls)
     listings = listings_of(result.listings)
     fitted, lines, left_off = fit_for_channels(group, listings, channel_maps or {}, categories, result.file,
                                                result.headers)
@@ -349,31 +353,3 @@ def read_group(rt: Runtime, group: GroupConfig, categories: CategoryIndex,
     cat = GroupCatalogue.of(intake, saved_at(source), listings, fitted, left_off)
     intake_cache.remember(slot, cat, places, photo_references(raw.frame), stated_ahead=ahead)
     return cat
-
-
-def group_for_file(path: Path, config: LapakConfig | None) -> GroupConfig:
-    """The configured group whose catalogue is this file, else an ad-hoc one named after the file."""
-    if config is not None:
-        for g in config.groups:
-            if not g.catalogue_is_url and config.path(g.catalogue).resolve() == path.resolve():
-                return g
-    import re
-
-    gid = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:40] or "catalogue"
-    return GroupConfig(id=gid, name=path.stem, shop_id=0, catalogue=str(path))
-
-
-def check_file(path: Path, config: LapakConfig | None, out_dir: Path | None = None,
-               group_id: str | None = None) -> GroupIntake:
-    """``lapak check``: one file validated offline as its group (``group_id``'s when given, so its
-    SKUs are the ones the sync makes), its annotated copy written."""
-    categories = load_categories(config, offline_ok=True)
-    if group_id and config is not None:
-        group = config.group(group_id).model_copy(update={"catalogue": str(path)})
-    elif group_id:
-        group = GroupConfig(id=group_id, name=group_id, shop_id=0, catalogue=str(path))
-    else:
-        group = group_for_file(path, config)
-    out = out_dir or (config.output_dir if config is not None else Path("out"))
-    raw, result = intake_catalogue(path, group.id, categories, photo_places(config, group, path, out))
-    return write_report(out, GroupIntake(group=group, result=result, raw=raw))
