@@ -126,3 +126,22 @@ def reports_markdown(reports: list[Mapping[str, Any]]) -> str:
         out.append(f"| {md(r['name'], 60)} ({md(r['group'], 40)}) | {md(r['month'], 10)} | {int(r['orders'])} | "
                    f"{int(r['units'])} | {amount} | {code(r['picture'])} |")
     return "\n".join(out)
+
+
+# ---- a run that needs an operator -------------------------------------------------------------
+
+def needs_operator_markdown(lines: list[str], problem_details: list[dict] | None = None) -> str:
+    """The ``needs-operator`` artifact, written on every run so the latest is never stale: "nothing
+    needs you" after a good run; else the first cause's line (with its action) and "+k more", then
+    every cause, and every group or shop concerned with its own detail."""
+    if not lines:
+        return "## Nothing needs you / Tidak ada yang perlu ditangani\n\nThis run needed no operator."
+    more = f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""
+    out = [f"## Needs an operator / Perlu operator{more}", "", f"**{md(lines[0], limit=400)}**", ""]
+    out += [f"- {md(line, limit=400)}" for line in lines]
+    if problem_details:
+        out += ["", "| cause | group or shop | detail |", "|---|---|---|"]
+        out += [f"| {md(d.get('cause', ''))} | {md(d.get('subject', ''))} | {md(d.get('detail', ''), limit=200)} |"
+                for d in problem_details]
+    out += ["", "What each cause means and what to do: the README's operating guide, section *When a run fails*."]
+    return "\n".join(out)

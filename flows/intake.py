@@ -13,7 +13,7 @@ from flows.tasks import PrefectSteps
 @flow(name="intake", description="Catalogue intake for every configured group; writes nothing to the marketplace.")
 def intake_flow(config_path: str, groups: list[str] | None = None) -> list[dict]:
     """Run each group's intake; a group whose file can't be read is reported and the others go on."""
-    with prefect_run(config_path) as rt:
+    with prefect_run(config_path, "intake") as rt:
         read = read_catalogues(rt, PrefectSteps(config_path), rt.groups(groups))
         rows = []
         for g in rt.groups(groups):

@@ -16,11 +16,12 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.artifacts import orders_changes_table, reports_markdown
-from flows.engine.order_runs import raise_for_errors, run_backfill, run_order_pull
+from flows.engine.order_runs import needs_operator, run_backfill, run_order_pull
 from flows.engine.order_sheets import sales_reports
 from flows.params import ShopName, backfill_run_name, orders_run_name
-from flows.run import prefect_run
+from flows.run import ended, prefect_run
 from flows.tasks import PrefectSteps, notify_groups_task
+from schemas.errors import NeedsOperator
 
 
 def publish(summary: dict, key: str, reports: list[dict]) -> None:
@@ -53,16 +54,18 @@ def pull_orders(config_path: str, shops: list[ShopName] | None = None, notified_
         notified_at: Set by the order-notification automation: when the notification came. A shop
             already pulled since is not pulled again.
     """
-    with prefect_run(config_path) as rt:
-        summary = run_order_pull(rt, PrefectSteps(config_path), shops=shops or None,
-                                 notified_at=notified_at.timestamp() if notified_at else None)
-        if summary.get("skipped"):
-            return summary  # a later pull covered the notification: nothing to tell or publish
-        summary["notices"] = notify_groups_task(config_path, summary["now"])  # the groups' new-order messages
-        reports = sales_reports(rt, summary["sheets"])
+    try:
+        with prefect_run(config_path, "orders") as rt:
+            summary = run_order_pull(rt, PrefectSteps(config_path), shops=shops or None,
+                                     notified_at=notified_at.timestamp() if notified_at else None)
+            if summary.get("skipped"):
+                return summary  # a later pull covered the notification: nothing to tell or publish
+            summary["notices"] = notify_groups_task(config_path, summary["now"])  # the groups' new-order messages
+            reports = sales_reports(rt, summary["sheets"])
+    except NeedsOperator as stopped:  # nothing could be done: the configuration refused
+        return ended(stopped.summary or {}, stopped)
     publish(summary, "orders-summary", reports)
-    raise_for_errors(summary)
-    return summary
+    return ended(summary, needs_operator(summary))
 
 
 @flow(name="backfill-orders", flow_run_name=backfill_run_name,
@@ -78,9 +81,11 @@ def backfill_orders(config_path: str, start: date, end: date, channel: str | Non
         end: Last day (Asia/Jakarta), inclusive; on or after start.
         channel: "marketplace" or "tiktok"; empty for every configured channel.
     """
-    with prefect_run(config_path) as rt:
-        summary = run_backfill(rt, PrefectSteps(config_path), start, end, channel or None)
-        reports = sales_reports(rt, summary["sheets"])
+    try:
+        with prefect_run(config_path, "backfill") as rt:
+            summary = run_backfill(rt, PrefectSteps(config_path), start, end, channel or None)
+            reports = sales_reports(rt, summary["sheets"])
+    except NeedsOperator as stopped:
+        return ended(stopped.summary or {}, stopped)
     publish(summary, "orders-backfill-summary", reports)
-    raise_for_errors(summary)
-    return summary
+    return ended(summary, needs_operator(summary))

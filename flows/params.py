@@ -53,14 +53,16 @@ def _run() -> tuple[dict, datetime | None]:
 
 
 def sync_name(params: dict, start: datetime | None) -> str:
-    """``sync · 4 groups · 2026-11-27 10:00`` (``sync (dry run) · …`` when nothing is written)."""
+    """``sync · 4 groups · 2026-11-27 10:00``; ``sync (dry run) · …`` when nothing is written,
+    ``sync (shrink accepted) · …`` when an operator accepted shrunk catalogues."""
     groups = params.get("groups")
     if groups:
         count = _plural(len(groups), "group")
     else:
         known = _configured(params.get("config_path"))
         count = _plural(known[0], "group") if known else "all groups"
-    label = "sync (dry run)" if params.get("dry_run") else "sync"
+    how = [w for w, on in (("dry run", params.get("dry_run")), ("shrink accepted", params.get("accept_shrink"))) if on]
+    label = f"sync ({', '.join(how)})" if how else "sync"
     return f"{label} · {count} · {_when(start)}"
 
 

@@ -49,6 +49,22 @@ SKIP_MESSAGE = ("Skipped: due while lapak serve was not running. The next schedu
                 "everything (a sync makes the shops match the catalogues; a pull reads from its cursor).")
 
 
+# ---- the runner's poll (how soon a run the order-notification automation creates is started) ----
+RUNNER_POLL_S = 1
+"""Seconds between the runner's queries for runs to start, unless PREFECT_RUNNER_POLL_FREQUENCY is
+set. Prefect's default, 10 s, would add up to 10 s to every notified pull; a query a second costs
+the server one small read."""
+
+
+def runner_poll_seconds() -> float:
+    """The runner's poll: PREFECT_RUNNER_POLL_FREQUENCY when set (environment, profile), else :data:`RUNNER_POLL_S`."""
+    from prefect.settings import get_current_settings
+
+    runner = get_current_settings().runner
+    return runner.poll_frequency if "poll_frequency" in runner.model_fields_set else RUNNER_POLL_S
+# ---- end of the runner's poll ----
+
+
 def deployment_names() -> dict[str, str]:
     """``flow/deployment`` names, as ``prefect deployment run`` takes them."""
     return {"sync": f"sync-catalogues/{SYNC}", "orders": f"pull-orders/{ORDERS}",
@@ -136,14 +152,19 @@ def notified_trigger(cfg: str) -> Any:
 
 
 def _offer_groups(deployment: Any, group_ids: list[str]) -> None:
-    """Let the UI offer the configured groups as choices (and the server refuse any other)."""
+    """The UI's Custom run form shows ``groups`` as a pick-list of the configured groups (several
+    may be ticked; none ticked means every group), and the server refuses any other id.
+
+    The flow's signature (``list[GroupId] | None``) would give the form a "list | None" toggle:
+    the schema is made a plain array of the configured ids, empty by default."""
     # RunnerDeployment keeps the schema it sends in a private attribute; Prefect itself edits it
     # the same way for frozen parameters.
-    prop = deployment._parameter_openapi_schema.properties.get("groups", {})
-    for option in prop.get("anyOf", []):
-        if option.get("type") == "array" and group_ids:
-            option["items"] = {**option.get("items", {}), "enum": group_ids}
-            option["uniqueItems"] = True
+    props = deployment._parameter_openapi_schema.properties
+    prop = props.get("groups")
+    if prop is None or not group_ids:
+        return
+    props["groups"] = {key: prop[key] for key in ("title", "description", "position") if key in prop} | {
+        "type": "array", "items": {"type": "string", "enum": list(group_ids)}, "uniqueItems": True, "default": []}
 
 
 def missed_runs(runs: Iterable[Any], now: datetime, grace: timedelta = MISSED_GRACE) -> list[Any]:

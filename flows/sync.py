@@ -14,8 +14,9 @@ from flows.artifacts import SyncProgress, rejects_markdown
 from flows.engine.planning import SyncOptions
 from flows.engine.sync import SyncReport, run_sync
 from flows.params import GroupId, sync_run_name
-from flows.run import prefect_run
+from flows.run import ended, prefect_run
 from flows.tasks import PrefectSteps
+from schemas.errors import NeedsOperator
 
 
 def publish(report: SyncReport) -> None:
@@ -55,9 +56,11 @@ def sync_catalogues(config_path: str, groups: list[GroupId] | None = None, dry_r
     """
     options = SyncOptions(groups=tuple(groups) if groups else None, dry_run=dry_run, accept_shrink=accept_shrink,
                           reconcile=reconcile)
-    with prefect_run(config_path) as rt:
-        rt.progress = SyncProgress()
-        report = run_sync(rt, options, PrefectSteps(config_path))
-        publish(report)
-    report.raise_for_problems()
-    return report.summary()
+    try:
+        with prefect_run(config_path, "sync") as rt:
+            rt.progress = SyncProgress()
+            report = run_sync(rt, options, PrefectSteps(config_path))
+            publish(report)
+    except NeedsOperator as stopped:  # nothing could be done: the configuration or credentials refused
+        return ended(stopped.summary or {}, stopped)
+    return ended(report.summary(), report.needs_operator())

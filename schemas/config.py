@@ -144,6 +144,19 @@ class OrdersConfig(_Section):
         "an order is finished or cancelled (the order, its lines and totals stay).")
 
 
+BLOCK_PATTERN = r"^[a-z0-9][a-z0-9-]*/[A-Za-z0-9][A-Za-z0-9_-]*$"
+"""A Prefect block as ``<block type slug>/<block name>``: ``slack-webhook/lapak-alerts``."""
+
+
+class OperatorsConfig(_Section):
+    model_config = SettingsConfigDict(env_prefix="LAPAK_OPERATORS_", extra="forbid")
+
+    notify: str = Field(
+        default="", pattern=r"^$|" + BLOCK_PATTERN[1:],
+        description="A Prefect notification block (`<block type>/<block name>`, e.g. slack-webhook/lapak-alerts) "
+        "told of every failed or crashed run; `lapak serve` keeps the automation.")
+
+
 GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 """A group's stable id: lowercase letters, digits and dashes, at most 40 characters."""
 
@@ -191,7 +204,8 @@ class LapakConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "tiktok", "state", "output", "stock", "sync", "orders")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("marketplace", "tiktok", "state", "output", "stock", "sync", "orders",
+                                           "operators")
 
     marketplace: MarketplaceConfig
     tiktok: TikTokConfig | None = None
@@ -200,6 +214,7 @@ class LapakConfig(BaseModel):
     stock: StockConfig = Field(default_factory=StockConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     orders: OrdersConfig = Field(default_factory=OrdersConfig)
+    operators: OperatorsConfig = Field(default_factory=OperatorsConfig)
     groups: list[GroupConfig] = Field(default_factory=list)
     categories: dict[str, int] = Field(default_factory=dict, description="Catalogue text -> leaf category id.")
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -251,7 +266,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: str = "lapak.toml
     try:
         for name, model in (("marketplace", MarketplaceConfig), ("state", StateConfig),
                             ("output", OutputConfig), ("stock", StockConfig), ("sync", SyncConfig),
-                            ("orders", OrdersConfig), ("tiktok", TikTokConfig)):
+                            ("orders", OrdersConfig), ("operators", OperatorsConfig), ("tiktok", TikTokConfig)):
             if name == "tiktok" and name not in data:
                 continue  # the second channel is optional
             try:

@@ -28,9 +28,10 @@ class NeedsOperator(LapakError, RuntimeError):
 
     ``summary`` is what the run did meanwhile (printed by the ``lapak`` command)."""
 
-    def __init__(self, message: str, *, summary: dict | None = None) -> None:
+    def __init__(self, message: str, *, summary: dict | None = None, lines: list[str] | None = None) -> None:
         super().__init__(message)
         self.summary = summary
+        self.lines = lines or [message]  # one per cause: what the run page, its log and artifact say
 
 
 class CatalogueError(LapakError):

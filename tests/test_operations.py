@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -154,7 +153,9 @@ def config(tmp_path_factory, market):
     cfg = work / "lapak.toml"
     text = cfg.read_text(encoding="utf-8").replace("http://127.0.0.1:8765", market.url)
     # No rate limit on this sandbox: the client's own 5 items/s pacing would only slow the runs.
-    cfg.write_text(text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000'),
+    text = text.replace('client_id = "lapak-demo"', 'client_id = "lapak-demo"\nrate_limit_per_second = 1000')
+    # Operators are told of every failed run through this block (made by `serving`, before serve starts).
+    cfg.write_text(text.replace("[categories]", '[operators]\nnotify = "custom-webhook/lapak-alerts"\n\n[categories]'),
                    encoding="utf-8")
     return cfg
 
@@ -202,7 +203,12 @@ class Serve:
 
 
 @pytest.fixture(scope="module")
-def serving(prefect_api, market, config, tmp_path_factory):
+def serving(prefect_api, market, config, webhook, tmp_path_factory):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+    with prefect(prefect_api.url):  # the operators' block, as made once in the UI
+        CustomWebhookNotificationBlock(name="lapak", url=webhook.url,
+                                       json_data={"text": "{{subject}}\n{{body}}"}).save("lapak-alerts", overwrite=True)
     serve = Serve(config, prefect_api, market, tmp_path_factory.mktemp("serve-home"))
     try:
         since = datetime.now(UTC) - timedelta(seconds=5)
@@ -234,13 +240,6 @@ def webhook():
     finally:
         server.shutdown()
         server.server_close()
-
-
-def notify_snippet() -> str:
-    """The automation of the README's operating guide, as an operator runs it."""
-    found = re.search(r"```python\n(# notify\.py.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
-    assert found, "the README's operating guide has no `# notify.py` code block"
-    return found.group(1)
 
 
 def run_deployment(client, name: str, parameters: dict | None = None):
@@ -284,9 +283,11 @@ def test_serve_publishes_three_deployments_with_jakarta_schedules_and_a_form(ser
     sync_form = dep["sync"].parameter_openapi_schema["properties"]
     for field in ("groups", "dry_run", "accept_shrink"):
         assert sync_form[field].get("description"), field
-    group_choices = next(o for o in sync_form["groups"]["anyOf"] if o.get("type") == "array")["items"]["enum"]
-    assert group_choices == ["wonosobo-sekar-carica", "banyuwangi-gajah-oling", "jember-pandan-sari",
-                             "indramayu-srikandi-kenanga"]
+    # A pick-list of the configured groups (several may be ticked), not a "list | None" toggle.
+    groups = sync_form["groups"]
+    assert "anyOf" not in groups and groups["type"] == "array" and groups["uniqueItems"] and groups["default"] == []
+    assert groups["items"] == {"type": "string", "enum": ["wonosobo-sekar-carica", "banyuwangi-gajah-oling",
+                                                          "jember-pandan-sari", "indramayu-srikandi-kenanga"]}
     # The configuration is fixed: shown, read-only, and the only value the server accepts.
     assert sync_form["config_path"]["readOnly"] and sync_form["config_path"]["enum"] == [str(config.resolve())]
     backfill_form = dep["backfill"].parameter_openapi_schema
@@ -318,15 +319,25 @@ def test_the_prefect_server_is_closed_to_strangers(prefect_api, market, config, 
         assert AUTH.split(":", 1)[1] not in done.stderr + done.stdout
 
 
+def test_serve_with_a_refused_secret_stops_at_once_saying_what_to_check(prefect_api, config, tmp_path):
+    env = clean_env(PREFECT_API_URL=prefect_api.url, PREFECT_HOME=str(tmp_path / "home"),
+                    LAPAK_CLIENT_SECRET="not-the-sandbox-secret")
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "serve", "--config", str(config)], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Marketplace refused the credentials: every shop" in done.stderr, done.stderr
+    assert "check LAPAK_CLIENT_SECRET (or the Secret block), then restart lapak serve" in done.stderr
+    assert "not-the-sandbox-secret" not in done.stderr + done.stdout
+    assert "being served" not in done.stdout
+
+
 def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefect_api, market, config, webhook):
-    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from flows.operators import failure_automation_name
 
     with prefect(prefect_api.url) as client:
-        # The guide's notification: a webhook block, and the automation exactly as documented.
-        CustomWebhookNotificationBlock(name="lapak", url=webhook.url,
-                                       json_data={"text": "{{subject}}\n{{body}}"}).save("lapak-alerts")
-        snippet = notify_snippet().replace('"slack-webhook/lapak-alerts"', '"custom-webhook/lapak-alerts"')
-        exec(compile(snippet, "notify.py", "exec"), {})
+        # [operators] notify: lapak serve made the automation (no code from the operator).
+        kept = client.read_automations_by_name(failure_automation_name(config))
+        assert len(kept) == 1 and kept[0].enabled
         sync = run_deployment(client, DEPLOYMENTS["sync"])
     run = wait_final(prefect_api.url, [sync.id], serving)[sync.id]
     assert run.state.is_completed(), run.state.message
@@ -382,7 +393,8 @@ def test_sync_backfill_and_a_failing_dry_run_started_from_the_api(serving, prefe
     failed = runs[dry.id]
     assert failed.state.is_failed()
     assert failed.name.startswith("sync (dry run) · 4 groups · ")
-    assert "jember-pandan-sari" in failed.state.message and "File not found" in failed.state.message
+    assert failed.state.message == ("Catalogue unreadable: jember-pandan-sari (anyaman-pandan-sari.csv: File not "
+                                    "found). Do: fix or restore the catalogue file (or its URL), then Quick run")
     with prefect(prefect_api.url) as client:
         made = artifacts(client, failed.id)
     assert "Shop 479573" in made["sync-plan"].data  # the other groups were still planned
@@ -424,8 +436,10 @@ def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect
                        encoding="utf-8")
         monkeypatch.setenv("LAPAK_CLIENT_SECRET", sb.client_secret)
         with prefect(prefect_api.url):
-            with pytest.raises(NeedsOperator, match=r"shop 999999: .*ForbiddenError"):
+            with pytest.raises(NeedsOperator, match=r"^Shop failed after retries: shop 999999 \(.*403.*\)\. "
+                               r"Do: the next scheduled run retries") as failed:
                 sync_catalogues(config_path=str(cfg))
+            assert len(failed.value.lines) == 1 and len(str(failed.value)) <= 200
             assert sum(len(sb.admin.products(shop)) for shop in sb.shops) == 48  # the others were synced
             store = StateStore(load_config(cfg).state_url)
             rows = {r["group"]: r for r in store.runs("sync")[-1].summary["groups"]}
@@ -437,6 +451,47 @@ def test_a_shop_that_fails_does_not_stop_the_others_and_the_run_says_why(prefect
             with pytest.raises(NeedsOperator, match=r"refused the credentials.*LAPAK_CLIENT_SECRET") as failed:
                 sync_catalogues(config_path=str(cfg))
             assert "not-the-secret" not in str(failed.value)
+
+
+def test_a_run_asking_for_another_configuration_is_refused_and_nothing_is_sent(serving, prefect_api, market, config,
+                                                                                tmp_path):
+    """Issue 15: with the deployment's parameter check off, the API accepts a run with another
+    ``config_path``; the runner refuses it, naming the mismatch, and its ``auth_url`` never
+    receives the client secret from the runner's environment."""
+    from prefect.client.schemas.actions import DeploymentUpdate
+
+    asked: list[str] = []
+
+    class Catcher(BaseHTTPRequestHandler):
+        def do_POST(self):
+            asked.append(f"{self.path} {self.headers.get('Authorization', '')}")
+            self.send_response(500)
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args):
+            pass
+
+    catcher = HTTPServer(("127.0.0.1", 0), Catcher)
+    threading.Thread(target=catcher.serve_forever, daemon=True).start()
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text(config.read_text(encoding="utf-8").replace(market.url, f"http://127.0.0.1:{catcher.server_port}"),
+                         encoding="utf-8")
+    try:
+        with prefect(prefect_api.url) as client:
+            dep = client.read_deployment_by_name(DEPLOYMENTS["orders"])
+            client.update_deployment(dep.id, DeploymentUpdate(enforce_parameter_schema=False))
+            run = client.create_flow_run_from_deployment(dep.id, parameters={"config_path": str(elsewhere)})
+        final = wait_final(prefect_api.url, [run.id], serving)[run.id]
+    finally:
+        catcher.shutdown()
+        catcher.server_close()
+        with prefect(prefect_api.url) as client:
+            client.update_deployment(dep.id, DeploymentUpdate(enforce_parameter_schema=True))
+    assert final.state.is_failed()
+    assert final.state.message.startswith(f"Run refused, another config file asked: {elsewhere}"), final.state.message
+    assert asked == []
 
 
 def test_a_restart_of_serve_leaves_the_schedules_on(serving, prefect_api):

@@ -114,6 +114,10 @@ class MarketplaceChannel:
     def __repr__(self) -> str:
         return f"MarketplaceChannel({self.client!r})"
 
+    def check_credentials(self, shop_ids: Sequence[int] = ()) -> None:
+        """Fetch a token now: a refused client id or secret raises :class:`AuthError` before any work."""
+        self.client._bearer()
+
     def categories(self) -> list[Category]:
         return [Category.model_validate(c, from_attributes=True) for c in self.client.categories()]
 

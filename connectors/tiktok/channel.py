@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
@@ -21,11 +21,13 @@ from tenacity import wait_exponential_jitter
 
 from connectors.config import app_secret as resolve_app_secret
 from connectors.pacing import ItemRateLimiter
+from connectors.scrub import Scrubber
 from connectors.tiktok import settings as S
 from connectors.tiktok.orders import OrderReads
-from connectors.tiktok.transport import Counters
+from connectors.tiktok.transport import Counters, make_call
 from connectors.tiktok.writes import Writes
 from schemas.config import TikTokConfig
+from schemas.errors import ShopAuthorisationError
 from schemas.tokens import ShopTokens, TokenKeeper
 
 
@@ -62,7 +64,9 @@ class TikTokChannel(Writes, OrderReads):
         self.app_key = app_key
         self._secret_source = secret if callable(secret) else (lambda: secret)
         self._secret_value = None
-        self._hidden = set()
+        self._scrub = Scrubber()  # told the secret when it is resolved, each token as it is learned
+        if isinstance(secret, SecretStr):
+            self._scrub.hide(secret.get_secret_value())
         self.tokens = tokens
         self.category_shop = str(category_shop) if category_shop is not None else None
         self.timeout = timeout
@@ -104,6 +108,17 @@ class TikTokChannel(Writes, OrderReads):
 
     def __repr__(self) -> str:
         return f"TikTokChannel(api_url={self.api_url!r}, auth_url={self.auth_url!r}, app_key={self.app_key!r})"
+
+    def check_credentials(self, shop_ids: Sequence[int | str] = ()) -> None:
+        """One signed call for the first of ``shop_ids`` that is authorised: a refused app key or
+        secret raises :class:`AuthError` before any work. A shop whose own authorisation is missing
+        or ended is not the app's fault: it is left for the run to report (that shop fails)."""
+        for shop in map(str, shop_ids):
+            try:
+                self.call(make_call("GET", S.SHOPS, cipher=False), shop)
+            except ShopAuthorisationError:
+                continue
+            return
 
     def __enter__(self) -> TikTokChannel:
         return self

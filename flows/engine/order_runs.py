@@ -25,6 +25,7 @@ from flows.engine.stock import correct_stock
 from schemas.channel import ShopRef
 from schemas.dates import day_bounds
 from schemas.errors import NeedsOperator
+from schemas.operator import OTHER, Problem, cause_of, detail, operator_lines
 from schemas.orders import UNASSIGNED
 
 log = logging.getLogger("lapak.orders")
@@ -33,8 +34,8 @@ log = logging.getLogger("lapak.orders")
 class OrdersRunError(NeedsOperator):
     """Some shops failed; ``summary`` holds what the others did."""
 
-    def __init__(self, message: str, summary: dict) -> None:
-        super().__init__(message, summary=summary)
+    def __init__(self, message: str, summary: dict, lines: list[str] | None = None) -> None:
+        super().__init__(message, summary=summary, lines=lines)
 
 
 def write_sheets(rt: Runtime, months: list[str]) -> list[str]:
@@ -89,7 +90,7 @@ def _run_shops(rt: Runtime, steps: Steps, flow: str, step: Any, args: tuple, inf
     correct = sorted(rt.shops()) if correct is None else correct
     with shop_locks(rt.store, rt.shops(), owner=lock_owner(flow, rt.label)):
         run_id = rt.store.start_run(flow)
-        summary: dict[str, Any] = {"flow": flow, **info, "shops": {}, "errors": {}}
+        summary: dict[str, Any] = {"flow": flow, **info, "shops": {}, "errors": {}, "problem_details": []}
         try:
             _collect(rt, steps, summary, step, args, pull, correct)
         except BaseException as err:
@@ -106,6 +107,7 @@ def _collect(rt: Runtime, steps: Steps, summary: dict, step: Any, args: tuple, p
     for shop, res in done.items():
         if isinstance(res, Exception):
             summary["errors"][str(shop)] = f"{type(res).__name__}: {res}"
+            summary["problem_details"].append(Problem(cause_of(res), f"shop {shop}", detail(res)).as_dict())
         else:
             summary["shops"][str(shop)] = res
     # Every channel's orders are in: now each shop's stock (of every channel) is corrected.
@@ -114,6 +116,8 @@ def _collect(rt: Runtime, steps: Steps, summary: dict, step: Any, args: tuple, p
     for shop, res in corrected.items():
         if isinstance(res, Exception):
             summary["errors"][str(shop)] = f"stock not corrected: {type(res).__name__}: {res}"
+            summary["problem_details"].append(
+                Problem(cause_of(res), f"shop {shop}", f"stock not corrected: {detail(res)}").as_dict())
         else:
             summary["shops"].setdefault(str(shop), _untouched(shop))["stock"] = res
     retention = steps.submit(remove_old_buyer_details, summary.get("now") or int(time.time())).result()
@@ -186,9 +190,19 @@ def run_backfill(rt: Runtime, steps: Steps, start: date, end: date, channel: str
                        "channel": channel or "all"}, sorted(rt.shops(channel)))
 
 
+def needs_operator(summary: dict) -> OrdersRunError | None:
+    """The run's failure when any shop failed: one line per cause, naming the shops and the action."""
+    if not summary["errors"]:
+        return None
+    problems = [Problem.from_dict(d) for d in summary.get("problem_details") or []]
+    problems += [Problem(OTHER, f"shop {s}", e) for s, e in summary["errors"].items()
+                 if f"shop {s}" not in {p.subject for p in problems}]
+    lines = operator_lines(problems)
+    summary["problems"] = lines
+    return OrdersRunError("\n".join(lines), summary, lines=lines)
+
+
 def raise_for_errors(summary: dict) -> None:
     """The run fails, naming each failed shop, when any shop failed."""
-    if summary["errors"]:
-        reasons = "; ".join(f"shop {s}: {e}" for s, e in summary["errors"].items())
-        raise OrdersRunError(f"{len(summary['errors'])} of {len(summary['errors']) + len(summary['shops'])} "
-                             f"shops failed: {reasons}", summary)
+    if (err := needs_operator(summary)) is not None:
+        raise err

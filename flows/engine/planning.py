@@ -143,8 +143,7 @@ def _shrunk(rt: Runtime, snap: CatalogueSnapshot, options: SyncOptions, accepted
     if (accepted is None or accepted.listings == 0 or options.accept_shrink
             or snap.listings >= accepted.listings * (1 - threshold)):
         return ""
-    return (f"{snap.group_id}: the catalogue went from {accepted.listings} to {snap.listings} listings (more than "
-            f"{threshold:.0%} lost); deactivations held until an operator accepts it (--accept-shrink)")
+    return f"{accepted.listings} → {snap.listings} listings, more than {threshold:.0%} lost"
 
 
 def _recount_note(cat: GroupCatalogue, snap: CatalogueSnapshot, known: list[KnownListing]) -> str:

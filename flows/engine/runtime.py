@@ -127,6 +127,14 @@ class Runtime:
                     out.setdefault(ShopRef(name, shop_id), []).append(g)
         return out
 
+    def check_credentials(self) -> None:
+        """Every channel's app credentials tried now (a token fetched, a signed call): a refused
+        secret raises :class:`~schemas.errors.AuthError` before any work is done."""
+        for name, ch in self.channels.items():
+            check = getattr(ch, "check_credentials", None)
+            if check is not None:
+                check(sorted(shop.shop_id for shop in self.shops(name)))
+
     def close(self) -> None:
         try:
             for ch in self.channels.values():

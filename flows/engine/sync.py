@@ -31,7 +31,14 @@ from flows.engine.steps import Steps, settle
 from schemas.channel import ShopRef
 from schemas.config import GroupConfig
 from schemas.dates import as_wib
-from schemas.errors import AuthError, CatalogueError, LapakError, NeedsOperator, ShopAuthorisationError
+from schemas.errors import (
+    AuthError,
+    CatalogueError,
+    LapakError,
+    NeedsOperator,
+    ShopAuthorisationError,
+)
+from schemas.operator import SHRINK, Problem, cause_of, detail, operator_lines
 from schemas.plan import KINDS, WriteKind
 from schemas.skus import sku_prefix
 
@@ -61,14 +68,28 @@ class SyncReport:
     works: dict[ShopRef, ShopWork] = field(default_factory=dict)
     applied: dict[tuple[ShopRef, WriteKind], Applied] = field(default_factory=dict)
     shop_errors: dict[ShopRef, str] = field(default_factory=dict)
+    shop_problems: dict[ShopRef, Problem] = field(default_factory=dict)  # the cause of each shop's error
     client: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. an authorisation ending soon
 
     @property
+    def problem_list(self) -> list[Problem]:
+        """Every group or shop that needs an operator, with its cause."""
+        out = [Problem(cause_of(err), gid, detail(err)) for gid, err in self.catalogues.items()
+               if isinstance(err, Exception)]
+        out += [Problem(SHRINK, gid, why) for w in self.works.values() for gid, why in w.held_groups.items()]
+        return out + list(self.shop_problems.values())
+
+    @property
     def problems(self) -> list[str]:
-        out = [f"{gid}: {reason(err)}" for gid, err in self.catalogues.items() if isinstance(err, Exception)]
-        out += [why for w in self.works.values() for why in w.held_groups.values()]
-        return out + [f"shop {shop}: {why}" for shop, why in self.shop_errors.items()]
+        """What the operator is told: one line per cause, naming the groups or shops and the action."""
+        return operator_lines(self.problem_list)
+
+    def shop_failed(self, shop: ShopRef, err: BaseException, doing: str = "") -> None:
+        """A shop's step failed (after its retries): noted for its groups' rows and the operator."""
+        self.shop_errors[shop] = (f"{doing}: " if doing else "") + reason(err)
+        self.shop_problems[shop] = Problem(cause_of(err), f"shop {shop}", detail(err))
+        log.error("shop %s: %s", shop, self.shop_errors[shop])
 
     def group_rows(self) -> list[dict]:
         """One summary row per group: rows in, listings, rejects, the writes made (or planned), errors."""
@@ -87,13 +108,20 @@ class SyncReport:
                    "photos_by_channel": uploads, "dry_run": self.options.dry_run,
                    "photos_uploaded": sum(n for w in self.works.values() for n in w.uploads.values()),
                    "planned_writes": sum(w.plan.writes for w in self.works.values()), "problems": self.problems,
+                   "problem_details": [p.as_dict() for p in self.problem_list],
                    "plans": {str(shop): w.plan.to_markdown() for shop, w in self.works.items()},
                    "client": self.client, "warnings": self.warnings}
         return json.loads(json.dumps(summary, default=str))
 
-    def raise_for_problems(self) -> None:
+    def needs_operator(self) -> NeedsOperator | None:
+        """The run's failure when something needs an operator: one line per cause."""
         if problems := self.problems:
-            raise NeedsOperator("; ".join(problems), summary=self.summary())
+            return NeedsOperator("\n".join(problems), summary=self.summary(), lines=problems)
+        return None
+
+    def raise_for_problems(self) -> None:
+        if (err := self.needs_operator()) is not None:
+            raise err
 
 
 _NO_WRITES = {"created": 0, "edited": 0, "price_updates": 0, "stock_updates": 0, "deactivated": 0, "reactivated": 0,
@@ -168,8 +196,7 @@ def _pull_and_correct(steps: Steps, report: SyncReport, shops: list[ShopRef]) ->
                         if not isinstance(res, Exception)})
     for shop, res in {**pulled, **corrected}.items():
         if isinstance(res, Exception) and shop not in report.shop_errors:
-            report.shop_errors[shop] = f"orders could not be pulled first: {reason(res)}"
-            log.error("shop %s: %s", shop, report.shop_errors[shop])
+            report.shop_failed(shop, res, "orders could not be pulled first")
 
 
 def plan_shops(rt: Runtime, steps: Steps, report: SyncReport) -> None:
@@ -184,8 +211,7 @@ def plan_shops(rt: Runtime, steps: Steps, report: SyncReport) -> None:
                       for shop, cats in by_shop.items()})
     for shop, work in planned.items():
         if isinstance(work, Exception):
-            report.shop_errors[shop] = reason(work)
-            log.error("shop %s: planning failed: %s", shop, report.shop_errors[shop])
+            report.shop_failed(shop, work, "planning failed")
         else:
             report.works[shop] = work
 
@@ -230,8 +256,7 @@ def _plan_and_apply(rt: Runtime, steps: Steps, report: SyncReport) -> None:
             try:
                 apply_shop(rt, steps, work, report, recorded)
             except Exception as err:
-                report.shop_errors[shop] = reason(err)
-                log.error("shop %s: writes stopped: %s", shop, report.shop_errors[shop])
+                report.shop_failed(shop, err, "writes stopped")
 
 
 def run_sync(rt: Runtime, options: SyncOptions, steps: Steps) -> SyncReport:
@@ -258,7 +283,8 @@ def run_sync(rt: Runtime, options: SyncOptions, steps: Steps) -> SyncReport:
         if run_id is not None:
             store.finish_run(run_id, "FAILED", {"error": f"{type(err).__name__}: {err}"})
         if isinstance(err, AuthError):  # said so on the run page, with what to check
-            raise NeedsOperator(reason(err)) from err
+            lines = operator_lines([Problem(cause_of(err), "every shop", detail(err))])
+            raise NeedsOperator("\n".join(lines), lines=lines) from err
         raise
     if run_id is not None:
         store.finish_run(run_id, "FAILED" if report.problems else "COMPLETED", report.summary())
