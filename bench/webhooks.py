@@ -16,15 +16,22 @@ What runs, all real and on this machine (nothing in process but the buyers and t
 Then ``--orders`` buyers, one at a time, each ``--gap`` seconds (uniform, seeded) after the
 previous order's stock was lowered: a buyer orders 1 unit on TikTok of a product both channels
 list; the clock runs from just before the order until the marketplace sandbox's own product row
-shows that product's stock one lower (read every 0.1 s): sandbox webhook → receiver (1 s
+shows that product's stock one lower (read every 0.1 s): sandbox webhook → receiver (its
 debounce) → Prefect event → automation → flow run → runner → pull of the TikTok shop → stock
-corrected on the marketplace. Printed: p50, p95, max, and where the time goes (until the run
-was created, until it started).
+corrected on the marketplace. Printed: p50, p95, max, and where the time goes per stage (from
+each covering run's state history: event, run created, picked up by the runner, its process
+Running, stock shown lowered).
 
-Poll intervals set: ``PREFECT_RUNNER_POLL_FREQUENCY=2`` for ``lapak serve``'s runner (Prefect's
-default 10 s); on the server ``PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS``
+Poll intervals: ``lapak serve``'s runner polls as it does when deployed (``flows.serve.runner_poll_seconds``;
+``--runner-poll N`` sets ``PREFECT_RUNNER_POLL_FREQUENCY=N`` for it instead, as earlier versions of
+this bench did with 2); on the server ``PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS``
 (``--slot-wait``, default here 2 s; Prefect's default 30 s): how soon a pull started while
 another one runs asks again for its turn.
+
+Bytecode: every process this bench starts caches its bytecode under the working folder
+(``PYTHONPYCACHEPREFIX``; a ``PYTHONDONTWRITEBYTECODE`` of the caller's is dropped), as an
+installed package has its modules compiled: otherwise each flow run's fresh process would compile
+the project's modules again, which no deployment does.
 
 The schedule-only figure: without notifications an order waits for the next quarter hour, a
 wait uniform in [0, 15 min): p50 7.5 min, p95 14.25 min; plus the scheduled pull's own time until
@@ -52,8 +59,9 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +73,6 @@ MARKET_SHOP, TIKTOK_SHOP = 479573, 7494001
 GOAL_P95_S = 10.0
 TIMEOUT_S = 120.0
 POLL_S = 0.1
-RUNNER_POLL_S = "2"
 SCHEDULE_S = 15 * 60
 ORDERS_DEPLOYMENT = "pull-orders/every-15-minutes"
 
@@ -115,6 +122,22 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 # ---- the world ---------------------------------------------------------------------------------
+
+def poll_env(args: argparse.Namespace) -> dict[str, str]:
+    """``lapak serve``'s environment for ``--runner-poll`` (none: its own poll)."""
+    return {} if args.runner_poll is None else {"PREFECT_RUNNER_POLL_FREQUENCY": f"{args.runner_poll:g}"}
+
+
+def runner_poll(args: argparse.Namespace) -> str:
+    """The runner's poll, as the report names it."""
+    if args.runner_poll is not None:
+        return f"PREFECT_RUNNER_POLL_FREQUENCY={args.runner_poll:g} s"
+    try:
+        from flows.serve import RUNNER_POLL_S
+    except ImportError:  # a version whose lapak serve has no poll of its own
+        return "Prefect's default (PREFECT_RUNNER_POLL_FREQUENCY unset)"
+    return f"lapak serve's own, {RUNNER_POLL_S:g} s"
+
 
 def make_config(work: Path, market, tiktok) -> Path:
     """The samples (four groups; Wonosobo's also on TikTok) pointed at both sandboxes."""
@@ -268,17 +291,44 @@ def measure(market, tiktok, n: int, gap: tuple[float, float], rng: random.Random
     return out
 
 
-def breakdown(orders: list[dict], runs: list) -> tuple[list[float], list[float]]:
-    """Per order: seconds until the first pull run created after it, and until that run started."""
-    created, started = [], []
+STAGES = {  # stage: what ends it (each stage starts where the one before ended; the first at the order)
+    "notified": "the receiver's event (the run's notified_at): sandbox webhook + the receiver's debounce",
+    "run created": "the automation's flow run exists",
+    "picked up": "the runner proposed Pending (its poll; waits for the deployment's slot included)",
+    "process up": "the run is Running: subprocess spawned, flow module imported, engine ready",
+    "stock lowered": "the marketplace shows it: the flow (cut-off wait, pull, stock push) + bench's 0.1 s read",
+}
+
+
+def covering_run(order: dict, runs: list):
+    """The first notified pull run created after ``order`` was placed (None: none)."""
+    after = sorted((r for r in runs if r.created and r.created >= order["placed_at"]
+                    and (r.parameters or {}).get("notified_at")), key=lambda r: r.created)
+    return after[0] if after else None
+
+
+def stages(orders: list[dict], runs: list, states_of) -> tuple[dict[str, list[float]], int]:
+    """Per stage of :data:`STAGES`, its seconds for each order that was lowered (from the covering
+    run's parameters and state history, ``states_of(run_id)``); and how many of those runs were
+    put to wait for the deployment's concurrency slot."""
+    out: dict[str, list[float]] = {name: [] for name in STAGES}
+    slot_waits = 0
     for o in orders:
-        after = sorted((r for r in runs if r.created and r.created >= o["placed_at"]
-                        and (r.parameters or {}).get("shops")), key=lambda r: r.created)
-        if after:
-            created.append((after[0].created - o["placed_at"]).total_seconds())
-            if after[0].start_time:
-                started.append((after[0].start_time - o["placed_at"]).total_seconds())
-    return created, started
+        run = covering_run(o, runs)
+        if run is None or o["seconds"] is None:
+            continue
+        history = sorted(states_of(run.id), key=lambda s: s.timestamp)
+        pending = next((s.timestamp for s in history if s.type.value == "PENDING"), None)
+        running = next((s.timestamp for s in history if s.type.value == "RUNNING"), None)
+        if pending is None or running is None:
+            continue
+        slot_waits += any(s.name == "AwaitingConcurrencySlot" for s in history)
+        notified = datetime.fromisoformat(str(run.parameters["notified_at"]))
+        lowered = o["placed_at"] + timedelta(seconds=o["seconds"])
+        marks = [o["placed_at"], notified, run.created, pending, running, lowered]
+        for name, (a, b) in zip(STAGES, pairwise(marks), strict=True):
+            out[name].append((b - a).total_seconds())
+    return out, slot_waits
 
 
 def scheduled_pull(client, market, tiktok, deployment_id) -> float:
@@ -304,6 +354,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--slot-wait", type=float, default=2.0,
                     help="the server's PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS (Prefect: 30)")
+    ap.add_argument("--runner-poll", type=float, default=None, metavar="N",
+                    help="PREFECT_RUNNER_POLL_FREQUENCY for lapak serve (default: unset, lapak serve's own poll)")
     ap.add_argument("--keep", help="a folder to keep everything in (logs, config, databases)")
     args = ap.parse_args()
 
@@ -311,6 +363,8 @@ def main() -> int:
     for sub in ("server-home", "client-home", "serve-home", "webhooks-home"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     print(f"webhook latency bench: {args.orders} orders; working folder {root}", flush=True)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # see the module's docstring: "Bytecode"
+    os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
     server, api = start_server(root / "server-home", args.slot_wait)
     # This process's own flows (the first sync) and client talk to that server, from an isolated home.
     os.environ.update(PREFECT_HOME=str(root / "client-home"), PREFECT_API_URL=api,
@@ -351,8 +405,8 @@ def run(args: argparse.Namespace, root: Path, api: str, procs: list[subprocess.P
         serve_log = root / "serve-home" / "serve.log"
         procs.append(spawn([sys.executable, "-m", "flows.cli", "serve", "--config", str(cfg)],
                            clean_env(PREFECT_API_URL=api, PREFECT_HOME=str(root / "serve-home"),
-                                     PREFECT_RUNNER_POLL_FREQUENCY=RUNNER_POLL_S, PREFECT_LOGGING_LEVEL="INFO",
-                                     **secrets_env), serve_log, root / "serve-home"))
+                                     PREFECT_LOGGING_LEVEL="INFO", **poll_env(args), **secrets_env),
+                           serve_log, root / "serve-home"))
         with get_client(sync_client=True) as client:
             def served() -> bool:
                 if procs[-1].poll() is not None:
@@ -382,28 +436,31 @@ def run(args: argparse.Namespace, root: Path, api: str, procs: list[subprocess.P
                 how = "an in-bench receiver (flows/cli/webhooks.py does not exist yet)"
             market.admin.set_webhook(f"{base}/webhooks/marketplace")
             tiktok.admin.set_webhook(f"{base}/webhooks/tiktok")
-            print(f"notifications: both sandboxes → {how}; lapak serve with PREFECT_RUNNER_POLL_FREQUENCY="
-                  f"{RUNNER_POLL_S}; server slot wait {args.slot_wait:g} s", flush=True)
+            print(f"notifications: both sandboxes → {how}; lapak serve's runner poll {runner_poll(args)}; "
+                  f"server slot wait {args.slot_wait:g} s", flush=True)
             time.sleep(3)  # the triggers service has loaded the automation
 
             orders = measure(market, tiktok, args.orders, tuple(args.gap), random.Random(args.seed))
             wait_for("the last pulls to finish", lambda: all(
                 r.state and r.state.is_final() for r in pull_runs(client, deployment_id)), timeout=120)
             runs = pull_runs(client, deployment_id)
+            history = {r.id: client.read_flow_run_states(r.id) for r in runs
+                       if (r.parameters or {}).get("notified_at")}
             full = scheduled_pull(client, market, tiktok, deployment_id)
             if receiver is not None:
                 receiver.close()
-    return report(orders, runs, full, args, tail(serve_log, 100_000_000))
+    return report(orders, runs, history, full, args, tail(serve_log, 100_000_000))
 
 
-def report(orders: list[dict], runs: list, full: float, args: argparse.Namespace, served: str) -> int:
+def report(orders: list[dict], runs: list, history: dict, full: float, args: argparse.Namespace,
+           served: str) -> int:
     done = [o["seconds"] for o in orders if o["seconds"] is not None]
     missed = len(orders) - len(done)
     notified = [r for r in runs if (r.parameters or {}).get("shops")]
     states: dict[str, int] = {}
     for r in notified:
         states[r.state.name if r.state else "?"] = states.get(r.state.name if r.state else "?", 0) + 1
-    created, started = breakdown(orders, runs)
+    spent, slot_waits = stages(orders, runs, lambda run_id: history.get(run_id, []))
     print()
     print(f"Order placed on TikTok → stock lowered on the marketplace, {len(orders)} orders "
           f"(gap {args.gap[0]:g}–{args.gap[1]:g} s, seed {args.seed}):")
@@ -411,9 +468,12 @@ def report(orders: list[dict], runs: list, full: float, args: argparse.Namespace
         print(f"   p50 {pct(done, 0.5):5.1f} s   p95 {pct(done, 0.95):5.1f} s   max {max(done):5.1f} s   "
               f"mean {statistics.fmean(done):5.1f} s   (goal p95 ≤ {GOAL_P95_S:g} s: "
               f"{'met' if pct(done, 0.95) <= GOAL_P95_S else 'NOT met'})")
-    if created:
-        print(f"   where the time goes (p50): pull run created {pct(created, 0.5):.1f} s after the order, "
-              f"started {pct(started, 0.5):.1f} s after it (receiver debounce 1 s, runner poll 2 s)")
+    if spent["notified"]:
+        print(f"   where the time goes, per stage (from the covering run's states; {len(spent['notified'])} orders):")
+        for name, what in STAGES.items():
+            print(f"      {name:14} p50 {pct(spent[name], 0.5):5.2f} s   p95 {pct(spent[name], 0.95):5.2f} s   "
+                  f"max {max(spent[name]):5.2f} s   until {what}")
+        print(f"      runs that waited for the deployment's slot (another pull still running): {slot_waits}")
     print(f"   notified pull runs: {len(notified)} for {len(orders)} orders "
           f"({', '.join(f'{n} {s}' for s, n in sorted(states.items()))})")
     waits = [float(w) for w in re.findall(r"waiting ([0-9.]+) s for the end of the notification", served)]
@@ -425,7 +485,7 @@ def report(orders: list[dict], runs: list, full: float, args: argparse.Namespace
           f"stock shows (measured once): p50 {SCHEDULE_S * 0.5 + full:.0f} s ({(SCHEDULE_S * 0.5 + full) / 60:.1f} "
           f"min), p95 {SCHEDULE_S * 0.95 + full:.0f} s ({(SCHEDULE_S * 0.95 + full) / 60:.1f} min), "
           f"max {SCHEDULE_S + full:.0f} s")
-    print("Poll intervals set: lapak serve PREFECT_RUNNER_POLL_FREQUENCY=2 (default 10); server "
+    print(f"Poll intervals: lapak serve's runner {runner_poll(args)} (Prefect's default 10 s); server "
           f"PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS={args.slot_wait:g} (default 30).")
     return 1 if missed else 0
 

@@ -9,26 +9,31 @@ submits a step as its task.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows.engine.apply import Applied, apply_writes
-from flows.engine.intake import GroupCatalogue, IntakeBatch, read_group, read_groups
 from flows.engine.notices import notify_groups
 from flows.engine.order_runs import backfill_shop, correct_shop_stock, pull_shop, write_sheets
-from flows.engine.planning import ShopWork, SyncOptions, plan_shop_work, pull_before_planning
 from flows.engine.retention import remove_old_buyer_details
 from flows.notify import publish_notices, send_notice
 from flows.run import task_resources
-from schemas.categories import CategoryIndex
 from schemas.channel import ShopRef
-from schemas.channel_rules import CategoryMap
-from schemas.config import GroupConfig
 from schemas.errors import is_transient
-from schemas.plan import Entry, WriteKind
+
+# The catalogue sync's steps (intake, planning, writes: pandas, pyarrow, openpyxl, the catalogue
+# readers) are imported when a sync first submits one (:func:`_sync_steps`), not with this module:
+# an order pull's run process starts without paying for them.
+if TYPE_CHECKING:
+    from flows.engine.apply import Applied
+    from flows.engine.intake import GroupCatalogue, IntakeBatch
+    from flows.engine.planning import ShopWork, SyncOptions
+    from schemas.categories import CategoryIndex
+    from schemas.channel_rules import CategoryMap
+    from schemas.config import GroupConfig
+    from schemas.plan import Entry, WriteKind
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -50,6 +55,8 @@ TRANSIENT = dict(retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=re
       description="Read, validate and normalise one group's catalogue; write its rejects report.")
 def intake_group(config_path: str, group: GroupConfig, categories: CategoryIndex,
                  channel_maps: dict[str, CategoryMap | Exception] | None = None) -> GroupCatalogue:
+    from flows.engine.intake import read_group
+
     return read_group(task_resources(config_path), group, categories, channel_maps)
 
 
@@ -59,12 +66,16 @@ def intake_group(config_path: str, group: GroupConfig, categories: CategoryIndex
 def intake_groups(config_path: str, batch: IntakeBatch, categories: CategoryIndex,
                   channel_maps: dict[str, CategoryMap | Exception] | None = None,
                   inputs: str | None = None) -> dict[str, GroupCatalogue | Exception]:
+    from flows.engine.intake import read_groups
+
     return read_groups(task_resources(config_path), batch, categories, channel_maps, inputs)
 
 
 @task(name="pull-before-planning", task_run_name="orders first · shop {shop}", **TRANSIENT,
       description="Store one shop's new orders before any shop is planned (one stock across channels).")
 def pull_before_plan(config_path: str, shop: ShopRef) -> dict:
+    from flows.engine.planning import pull_before_planning
+
     return pull_before_planning(task_resources(config_path), shop)
 
 
@@ -72,12 +83,16 @@ def pull_before_plan(config_path: str, shop: ShopRef) -> dict:
       description="Plan one shop's writes from its groups' catalogues (its orders already pulled).")
 def plan_shop(config_path: str, shop: ShopRef, catalogues: list[GroupCatalogue], options: SyncOptions,
               pull: bool = True) -> ShopWork:
+    from flows.engine.planning import plan_shop_work
+
     return plan_shop_work(task_resources(config_path), shop, catalogues, options, pull=pull)
 
 
 @task(name="apply-writes", task_run_name="apply · {kind} · shop {shop}", **TRANSIENT,
       description="Send one kind of write to the shop in batches, recording each.")
 def apply_kind(config_path: str, shop: ShopRef, kind: WriteKind, rows: list[Entry]) -> Applied:
+    from flows.engine.apply import apply_writes
+
     return apply_writes(task_resources(config_path), shop, kind, rows)
 
 
@@ -120,18 +135,25 @@ def notify_groups_task(config_path: str, now: int) -> dict:
     return notices
 
 
-TASKS: dict[Callable[..., Any], Any] = {
-    read_group: intake_group,
-    read_groups: intake_groups,
-    pull_before_planning: pull_before_plan,
-    plan_shop_work: plan_shop,
-    apply_writes: apply_kind,
+TASKS: dict[Callable[..., Any], Any] = {  # each engine step's task; the sync's join on first use
     pull_shop: pull_shop_orders,
     backfill_shop: backfill_shop_orders,
     correct_shop_stock: correct_stock_task,
     write_sheets: write_order_sheets,
     remove_old_buyer_details: remove_buyer_details,
 }
+
+
+def _sync_steps() -> None:
+    """Add the catalogue sync's steps to :data:`TASKS` (an entry already there stays)."""
+    from flows.engine.apply import apply_writes
+    from flows.engine.intake import read_group, read_groups
+    from flows.engine.planning import plan_shop_work, pull_before_planning
+
+    for step, step_task in ((read_group, intake_group), (read_groups, intake_groups),
+                            (pull_before_planning, pull_before_plan), (plan_shop_work, plan_shop),
+                            (apply_writes, apply_kind)):
+        TASKS.setdefault(step, step_task)
 
 
 class PrefectSteps:
@@ -144,5 +166,7 @@ class PrefectSteps:
         # Collections are passed as they are: Prefect would otherwise visit every listing in
         # them looking for futures (there are none: steps hand on finished values).
         args = tuple(quote(a) if isinstance(a, (list, tuple, dict)) else a for a in args)
+        if step not in TASKS:
+            _sync_steps()
         return TASKS[step].submit(self.config_path, *args, **kwargs)
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:  # annotations only: importing this module does not load pandas
+    import pandas as pd
 
 # The marketplace's field rules (../shared/marketplace-api.md, "Products").
 NAME_MAX = 70

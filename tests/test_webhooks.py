@@ -213,7 +213,7 @@ def test_a_redelivery_is_acknowledged_but_acted_on_once_also_after_a_restart(con
 
 
 def test_a_burst_for_one_shop_is_one_event_and_two_shops_are_two(config: Path, recorder: Recorder):
-    window = 2.0  # wide enough for 23 requests on a busy CI machine; the default (1 s) is tested below
+    window = 2.0  # wide enough for 23 requests on a busy CI machine; the default (0.5 s) is tested below
     hooks = open_webhooks(config, sink=recorder, window=window)
     try:
         with running_receiver(hooks.app) as base, ThreadPoolExecutor(10) as pool:
@@ -371,7 +371,7 @@ def test_lapak_webhooks_turns_each_shops_burst_into_one_prefect_event(prefect_se
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
         base = next(ln.split()[1] for ln in lines if "/webhooks/marketplace" in ln).rsplit("/webhooks/", 1)[0]
-        with ThreadPoolExecutor(4) as pool:  # within the default window (1 s) of the shop's first one
+        with ThreadPoolExecutor(4) as pool:  # within the default window (0.5 s) of the shop's first one
             sent = list(pool.map(lambda i: mp_post(base, mp_body(order=900 + i)), range(3)))
         assert [r.status_code for r in sent] == [200] * 3
         assert tt_post(base, tt_body(order="77")).status_code == 200

@@ -21,8 +21,14 @@ from connectors.webhooks.notifications import Notification
 
 log = logging.getLogger("lapak.webhooks")
 
-DEBOUNCE_SECONDS = 1.0
-"""How long a shop's first notification waits for the rest of its burst before one pull is asked for."""
+DEBOUNCE_SECONDS = 0.5
+"""How long a shop's first notification waits for the rest of its burst before one pull is asked for.
+
+Short: every second here is a second more before the stock is corrected, and folding a burst into
+one pull does not rest on it. Prefect drops a shop's further events for the automation's window
+(``NOTIFIED_WINDOW_S``, 5 s) after the one that started a pull, whose cut-off waits that window
+out; this window only spares Prefect the events of notifications that come together (a retry, an
+order's status changes)."""
 ORDER_IDS_MAX = 50
 """The most order ids a burst carries (its count says how many notifications it held)."""
 
