@@ -159,3 +159,24 @@ def test_the_readme_table_is_made_of_the_real_causes():
     assert causes_markdown() in readme
     for cause in CAUSES:
         assert cause.action in readme
+
+
+def test_the_lapak_command_prints_every_cause_on_its_own_line(monkeypatch, capsys):
+    from argparse import Namespace
+
+    import flows.cli as cli
+    from schemas.errors import NeedsOperator
+
+    lines = ["Catalogue unreadable: a (x.csv: File not found). Do: fix",
+             "Shop failed after retries: shop 1 (HTTP 503). Do: wait"]
+
+    def fails(args):
+        raise NeedsOperator("\n".join(lines), lines=lines)
+
+    class Parser:
+        def parse_args(self, argv):
+            return Namespace(command="sync", func=fails)
+
+    monkeypatch.setattr(cli, "build_parser", Parser)
+    assert cli.main(["sync"]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"lapak sync: {line}" for line in lines]

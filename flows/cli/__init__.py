@@ -2,7 +2,8 @@
 
 Each command's module is imported when the command runs, so ``lapak --help`` and ``lapak check``
 start quickly. Exit status 0 means the run completed (rejected rows are reported, not failures);
-anything else prints a one-line reason on stderr.
+anything else prints its reason on stderr: one line, or one line per cause when a run needs an
+operator.
 """
 
 from __future__ import annotations
@@ -202,11 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lapak: interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # one line for the operator; details are in the logs
-        from schemas.errors import LapakError
+    except Exception as err:  # one line per cause for the operator; details are in the logs
+        from schemas.errors import LapakError, NeedsOperator
 
         kind = "" if isinstance(err, LapakError) else f"{type(err).__name__}: "
-        print(f"lapak {args.command}: {kind}{err}".splitlines()[0], file=sys.stderr)
+        lines = err.lines if isinstance(err, NeedsOperator) else f"{err}".splitlines()[:1] or [""]
+        for line in lines:
+            print(f"lapak {args.command}: {kind}{line}", file=sys.stderr)
         return 1
 
 
