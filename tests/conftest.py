@@ -1,5 +1,6 @@
 """Shared fixtures. One temporary Prefect server for the whole session (it costs 10–20 s to
-start), with its own PREFECT_HOME so tests never touch a developer's Prefect setup."""
+start) — under ``make test``'s two pytest-xdist workers, one per worker — with its own
+PREFECT_HOME so tests never touch a developer's Prefect setup."""
 
 import os
 import tempfile
