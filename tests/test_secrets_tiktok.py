@@ -91,6 +91,9 @@ def test_no_command_leaks_the_tiktok_app_secret_or_a_shop_token(prefect_server, 
     for label in ("authorize", "sync", "orders", "backfill"):
         assert ran[label].returncode == 0, f"lapak {label}: {ran[label].stderr[-1500:]}"
     assert ran["sync, refused"].returncode != 0
+    # Stopped before any work, one line for every shop (issue 16), the action named.
+    assert "TikTok refused the app key or secret: every shop (" in ran["sync, refused"].stderr
+    assert "check LAPAK_TIKTOK_APP_KEY and LAPAK_TIKTOK_APP_SECRET" in ran["sync, refused"].stderr
 
     with sqlite3.connect(data / "tiktok-sandbox.db") as db:  # every token it issued, as hashes
         token_hashes = {h for (h,) in db.execute("SELECT token_hash FROM tokens")}

@@ -125,4 +125,6 @@ def test_a_sale_on_the_marketplace_lowers_tiktok_and_an_expired_authorisation_fa
     with pytest.raises(NeedsOperator) as failed:
         sync(workdir)
     assert f"tiktok:{TIKTOK_SHOP}" in str(failed.value) and "authorise again" in str(failed.value)
+    assert str(failed.value).startswith(f"Shop authorisation missing or ended: shop tiktok:{TIKTOK_SHOP} (")
+    assert failed.value.lines == [str(failed.value)]  # one cause, one line
     assert failed.value.summary["groups"][0]["listings"] == 12  # the marketplace shop was still synced
