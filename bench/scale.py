@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/scale.py [--groups 1000] [--rows 100] [--shops 10] [--changes 1000]
                                     [--orders 20000] [--state-url URL] [--render-sample 20]
-                                    [--no-workers] [--profile] [--keep DIR]
+                                    [--no-workers] [--profile] [--keep DIR] [--only orders]
 
 Generates GROUPS catalogues of ROWS valid rows (UTF-8 `;` CSVs, as bench/sync.py) spread over
 SHOPS shops of the sandbox marketplace (no rate limit); the state store is a fresh PostgreSQL
@@ -140,7 +140,7 @@ def instrument(stages: Stages) -> None:
     stages.wrap(Runtime, "open", "runtime: load config, open store and channel")
     stages.wrap(StateStore, "__init__", "state: open + alembic migrate")
     for m in ("listings", "last_snapshot", "last_snapshots", "units_sold", "update_listings", "save_listings",
-              "add_snapshot", "upsert_groups", "start_run", "finish_run", "upsert_orders", "order_states",
+              "add_snapshot", "upsert_groups", "start_run", "finish_run", "upsert_orders_states", "order_states",
               "open_order_ids", "uploaded"):
         stages.wrap(StateStore, m, f"state: {m}")
 
@@ -213,12 +213,15 @@ class Bench:
                                  f"{phase.summary.get('writes')}, sandbox {phase.sandbox}")
         return ok
 
-    def run_syncs(self) -> None:
+    def first_sync(self) -> None:
         total = self.world.total
         first = self.sync(f"first sync ({total:,} creates)")
         ok = self.check_listed(first) & self.expect_writes(first, {"creates": total})
         first.verdict = f"{total / first.wall:,.0f} listings/s; writes = {total:,} creates — {'OK' if ok else 'FAIL'}"
 
+    def run_syncs(self) -> None:
+        total = self.world.total
+        self.first_sync()
         same = self.sync("unchanged re-sync")
         ok = self.check_listed(same) & self.expect_writes(same, {})
         same.verdict = (f"writes 0 — {'OK' if ok else 'FAIL'}; goal ≤ {UNCHANGED_GOAL_S:g} s "
@@ -340,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker-orders", type=int, default=2_000, help="orders per pull in the work-pool runs")
     ap.add_argument("--profile", action="store_true", help="profile an unchanged re-sync (engine alone)")
     ap.add_argument("--keep", type=Path, help="keep the catalogues, config and outputs here")
+    ap.add_argument("--only", choices=("orders",),
+                    help="orders: only the first sync (the listings ordered) and the order pull")
     args = ap.parse_args(argv)
     args.changes = args.changes if args.changes is not None else max(1, args.groups * args.rows // 100)
     sys.stdout.reconfigure(line_buffering=True)
@@ -362,13 +367,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"state {db.render_as_string(hide_password=True)}; sandbox {sb.url} (no rate limit); "
                   f"Prefect server {api} (PREFECT_HOME {_PREFECT_HOME})")
             bench = Bench(args, sb, world)
-            bench.run_syncs()
-            if args.profile:
-                bench.profile()
-            if not args.no_workers:  # before the big pull: its orders would put every group's sheets in their runs
-                from scale_workers import run_on_pool
+            if args.only == "orders":  # the world the pull needs (every listing created), then the pull
+                bench.first_sync()
+            else:
+                bench.run_syncs()
+                if args.profile:
+                    bench.profile()
+                if not args.no_workers:  # before the big pull: its orders would put every group's sheets in runs
+                    from scale_workers import run_on_pool
 
-                run_on_pool(bench, api, tmp)
+                    run_on_pool(bench, api, tmp)
             bench.order_pull()
     finally:
         os.environ.pop("LAPAK_CLIENT_SECRET", None)

@@ -524,7 +524,8 @@ def test_pull_orders_flow_summary_artifact_and_a_failed_shop(prefect_server, wor
     real = MarketplaceClient.iter_orders
     monkeypatch.setattr(MarketplaceClient, "iter_orders",
                         lambda self, shop, *a, **k: (asked.append(shop), real(self, shop, *a, **k))[1])
-    with pytest.raises(OrdersRunError, match=rf"^Shop failed after retries: shop {UNLINKED_SHOP} \(HTTP 403 RBAC_MDLW_001"):
+    failing = rf"^Shop failed after retries: shop {UNLINKED_SHOP} \(HTTP 403 RBAC_MDLW_001"
+    with pytest.raises(OrdersRunError, match=failing):
         orders_command(Namespace(config=str(w.config_path)))
     printed = capsys.readouterr().out
     assert f"{w.gid['c']}" in printed and "GAGAL / FAILED" in printed and "Stock corrections pushed: 0" in printed

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, any_, func, literal, select, update
+from sqlalchemy import BigInteger, String, any_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from connectors.state.models import Listing as ListingRow
@@ -20,18 +20,56 @@ from schemas.stock import STOCK_UNKNOWN
 SKUS_PER_QUERY = 5_000
 
 
-def _update_listings(s: Any, keys: set[tuple[str, int, str]], unless: Any, **values: Any) -> None:
-    """Set ``values`` on the listings ``(channel, shop_id, sku)`` not already so (``unless`` holds
-    for those still to change): one UPDATE per shop and up to 500 SKUs, not one per listing."""
-    by_shop: dict[tuple[str, int], list[str]] = {}
-    for channel, shop_id, sku in keys:
+def _pg(s: Any) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def _one_of(s: Any, column: Any, values: list[Any], kind: Any) -> Any:
+    """``column IN values``; on PostgreSQL as one array parameter (``= ANY``) of ``kind``: a query naming
+    thousands of SKUs stays short to send and to parse."""
+    if _pg(s):
+        return column == any_(literal(values, ARRAY(kind)))
+    return column.in_(values)
+
+
+def _among(s: Any, column: Any, values: list[Any], kind: Any) -> Any:
+    """``column IN values`` (distinct values); on PostgreSQL a join with the values as one array
+    parameter (``unnest``; ``FROM``/``USING`` in an UPDATE/DELETE): short to send and to parse,
+    and a hash or index join whatever the tables' statistics say, where ``= ANY`` under a cached
+    plan compares every row of the shop or channel with every value."""
+    if _pg(s):
+        given = func.unnest(literal(values, ARRAY(kind))).table_valued("value").render_derived()
+        return column == given.c.value
+    return column.in_(values)
+
+
+def _per_query(s: Any) -> int:
+    """Values named per statement: one array parameter on PostgreSQL, else far below any driver's
+    bound-parameter limit."""
+    return SKUS_PER_QUERY if _pg(s) else 500
+
+
+def _mark_listings(s: Any, lines: set[tuple[str, int, str]], unknown: set[tuple[str, int, str]]) -> None:
+    """The listings ``(channel, shop_id, sku)`` of ``lines`` get ``has_orders``, and those of ``unknown``
+    (a subset) ``stock = STOCK_UNKNOWN`` too, each only where not already so: per shop, one UPDATE
+    of those to mark unknown and one of the rest (per chunk of SKUs), writing each listing at most once."""
+    by_shop: dict[tuple[str, int], tuple[list[str], list[str]]] = {}
+    for key in lines:
+        channel, shop_id, sku = key
         if sku:  # a line of no known SKU has no listing
-            by_shop.setdefault((channel, shop_id), []).append(sku)
-    for (channel, shop_id), skus in by_shop.items():
-        skus.sort()
-        for i in range(0, len(skus), 500):
-            s.execute(update(ListingRow).where(ListingRow.channel == channel, ListingRow.shop_id == shop_id,
-                                               ListingRow.sku.in_(skus[i:i + 500]), unless).values(**values))
+            by_shop.setdefault((channel, shop_id), ([], []))[key in unknown].append(sku)
+    n = _per_query(s)
+    for (channel, shop_id), (rest, stale) in by_shop.items():
+        for skus, due, values in (
+                (rest, ListingRow.has_orders.is_(False), {"has_orders": True}),
+                (stale, ListingRow.has_orders.is_(False) | (ListingRow.stock != STOCK_UNKNOWN),
+                 {"has_orders": True, "stock": STOCK_UNKNOWN})):
+            skus.sort()
+            for i in range(0, len(skus), n):
+                s.execute(update(ListingRow).where(
+                    ListingRow.channel == channel, ListingRow.shop_id == shop_id,
+                    _among(s, ListingRow.sku, skus[i:i + n], String), due)
+                    .values(**values).execution_options(synchronize_session=False))
 
 
 def _to_write(s: Any, channel: str, orders: Sequence[Order], known: dict[int, Any]) -> list[Order]:
@@ -41,7 +79,7 @@ def _to_write(s: Any, channel: str, orders: Sequence[Order], known: dict[int, An
             and (known[o.order_id].status, known[o.order_id].update_time) == (int(o.status), int(o.update_time))}
     if same:
         same -= set(s.scalars(select(ItemRow.order_id).distinct().where(
-            ItemRow.channel == channel, ItemRow.order_id.in_(same), ItemRow.sku == "")))
+            ItemRow.channel == channel, _among(s, ItemRow.order_id, sorted(same), BigInteger), ItemRow.sku == "")))
     return [o for o in orders if o.order_id not in same]
 
 
@@ -95,21 +133,30 @@ class Orders(BuyerRetention):
         figure again (also after a crash). All orders of one call
         come from one channel. An order read again as it is stored (same status and update time,
         no line stored without its SKU) is not written again: a pull's look-back re-reads many."""
+        before = self.upsert_orders_states(orders)
+        new = sum(1 for o in orders if o.order_id not in before)
+        changed = sum(1 for o in orders if o.order_id in before and before[o.order_id][1] != o.update_time)
+        return new, changed
+
+    def upsert_orders_states(self, orders: Sequence[Order]) -> dict[int, tuple[int, int]]:
+        """:meth:`upsert_orders`, returning ``(status, update_time)`` of the orders as they were
+        stored before (read in the same transaction; new orders are absent)."""
         if not orders:
-            return 0, 0
+            return {}
         channel = orders[0].channel
         if any(o.channel != channel for o in orders):
             raise ValueError("upsert_orders takes the orders of one channel at a time")
+        ids = list(dict.fromkeys(o.order_id for o in orders))
         with self.session() as s:
-            known = {r.order_id: r for r in s.execute(
-                select(OrderRow.order_id, OrderRow.update_time, OrderRow.status, OrderRow.updated_at)
-                .where(OrderRow.channel == channel, OrderRow.order_id.in_([o.order_id for o in orders])))}
+            known, n = {}, _per_query(s)
+            for i in range(0, len(ids), n):
+                known.update({r.order_id: r for r in s.execute(
+                    select(OrderRow.order_id, OrderRow.update_time, OrderRow.status, OrderRow.updated_at)
+                    .where(OrderRow.channel == channel, _among(s, OrderRow.order_id, ids[i:i + n], BigInteger)))})
             fresh = _to_write(s, channel, orders, known)
             if fresh:
                 self._write_orders(s, channel, fresh, known)
-        new = sum(1 for o in orders if o.order_id not in known)
-        changed = sum(1 for o in orders if o.order_id in known and known[o.order_id].update_time != o.update_time)
-        return new, changed
+        return {oid: (int(r.status), int(r.update_time)) for oid, r in known.items()}
 
     def _write_orders(self, s: Any, channel: str, orders: Sequence[Order], known: dict[int, Any]) -> None:
         """Upsert ``orders`` and replace their lines, in session ``s``."""
@@ -121,19 +168,17 @@ class Orders(BuyerRetention):
             same = k is not None and (k.status, k.update_time) == (row["status"], row["update_time"])
             row["updated_at"] = k.updated_at if same else now
         self._upsert(s, OrderRow, rows, ["channel", "order_id"])
-        self._keep_removed(s, channel, ids)  # buyer details removed by the retention rule stay removed
-        s.query(ItemRow).filter(ItemRow.channel == channel, ItemRow.order_id.in_(ids)).delete(
-            synchronize_session=False)
+        # Only an order stored before can have removed buyer details or lines (a line names its order).
+        stored, n = [oid for oid in ids if oid in known], _per_query(s)
+        self._keep_removed(s, channel, stored)  # buyer details removed by the retention rule stay removed
+        for i in range(0, len(stored), n):  # the lines are replaced
+            s.execute(delete(ItemRow).where(ItemRow.channel == channel,
+                                            _among(s, ItemRow.order_id, stored[i:i + n], BigInteger))
+                      .execution_options(synchronize_session=False))
         items = [i for o in orders for i in item_rows(o)]
         if items:
             s.execute(ItemRow.__table__.insert(), items)
-        self._mark_listings(s, orders, known)
-
-    @staticmethod
-    def _mark_listings(s: Any, orders: Sequence[Order], known: dict[int, Any]) -> None:
         # A product with an order keeps its name (the marketplace refuses a rename).
-        _update_listings(s, {(o.channel, o.shop_id, x.sku) for o in orders for x in o.lines},
-                         ListingRow.has_orders.is_(False), has_orders=True)
         # The channel changed these listings' stock by itself: a cancel of a live order (it may give
         # the units back) and a new live order (it took them). What was last pushed no longer says
         # what the channel shows; the next correction reads its figure. Without the second, a sale
@@ -142,23 +187,17 @@ class Orders(BuyerRetention):
                      and known[o.order_id].status not in CANCELLED for x in o.lines}
         took = {(o.channel, o.shop_id, x.sku) for o in orders if o.order_id not in known and not o.cancelled
                 for x in o.lines}
-        _update_listings(s, gave_back | took, ListingRow.stock != STOCK_UNKNOWN, stock=STOCK_UNKNOWN)
-
-    def _one_of(self, column: Any, values: list[str]) -> Any:
-        """``column IN values``; on PostgreSQL as one array parameter (``= ANY``): a query naming
-        thousands of SKUs stays short to send and to parse."""
-        if self.engine.dialect.name == "postgresql":
-            return column == any_(literal(values, ARRAY(String)))
-        return column.in_(values)
+        _mark_listings(s, {(o.channel, o.shop_id, x.sku) for o in orders for x in o.lines}, gave_back | took)
 
     def order_states(self, order_ids: Iterable[int], channel: str = "marketplace") -> dict[int, tuple[int, int]]:
         """``(status, update_time)`` of the channel's stored orders among ``order_ids`` (unknown ids are absent)."""
         ids = list(dict.fromkeys(int(i) for i in order_ids))
         out: dict[int, tuple[int, int]] = {}
         with self.session() as s:
-            for i in range(0, len(ids), 500):  # stay far below any driver's bound-parameter limit
+            n = _per_query(s)
+            for i in range(0, len(ids), n):
                 q = select(OrderRow.order_id, OrderRow.status, OrderRow.update_time).where(
-                    OrderRow.channel == channel, OrderRow.order_id.in_(ids[i:i + 500]))
+                    OrderRow.channel == channel, _among(s, OrderRow.order_id, ids[i:i + n], BigInteger))
                 out.update({oid: (status, updated) for oid, status, updated in s.execute(q)})
         return out
 
@@ -183,7 +222,7 @@ class Orders(BuyerRetention):
                 chunk = skus[i:i + SKUS_PER_QUERY]
                 q = (select(ItemRow.sku, OrderRow.create_time, func.sum(ItemRow.quantity))
                      .join(OrderRow, (OrderRow.channel == ItemRow.channel) & (OrderRow.order_id == ItemRow.order_id))
-                     .where(OrderRow.status.not_in(CANCELLED), self._one_of(ItemRow.sku, chunk),
+                     .where(OrderRow.status.not_in(CANCELLED), _one_of(s, ItemRow.sku, chunk, String),
                             OrderRow.create_time >= min(since[sku] for sku in chunk))
                      .group_by(ItemRow.sku, OrderRow.create_time))
                 for sku, created, qty in s.execute(q):

@@ -121,15 +121,13 @@ class Tally:
         }
 
 
-def store_orders(rt: Runtime, orders: Iterable[Order], index: ShopIndex, tally: Tally,
-                 channel: str = MARKETPLACE) -> None:
+def store_orders(rt: Runtime, orders: Iterable[Order], index: ShopIndex, tally: Tally) -> None:
     """Upsert one channel's orders in chunks (a failure part-way keeps what was stored), counting what changed."""
     for chunk in batched(orders, UPSERT_CHUNK):
         by_id = {o.order_id: o.with_skus(index.sku_of_product) for o in chunk}  # an upsert names a row once
-        before = rt.store.order_states(by_id, channel)
+        before = rt.store.upsert_orders_states(list(by_id.values()))  # as stored before, read in its transaction
         for oid, order in by_id.items():
             tally.note(order, before.get(oid), index)
-        rt.store.upsert_orders(list(by_id.values()))
         tally.stored += len(by_id)
         tally.seen |= set(by_id)
 
@@ -163,11 +161,11 @@ def pull_orders_for_shop(rt: Runtime, shop: ShopRef | int, *, now: int | None = 
     index = ShopIndex.read(rt, shop)
     tally = Tally()
     store_orders(rt, channel.orders(shop.shop_id, start, end, by_update=by_update) if by_update
-                 else channel.orders(shop.shop_id, start, end), index, tally, shop.channel)
+                 else channel.orders(shop.shop_id, start, end), index, tally)
     pulled = tally.stored
     if not by_update:
         stale = sorted(set(store.open_order_ids(shop.shop_id, shop.channel)) - tally.seen)
-        store_orders(rt, _refreshed(rt, shop, stale), index, tally, shop.channel)
+        store_orders(rt, _refreshed(rt, shop, stale), index, tally)
     store.set_cursor(cursor_name(shop), now)
     result = tally.result(shop, pulled=pulled, refreshed=tally.stored - pulled, window=[start, end], cursor=now,
                           by="update_time" if by_update else "create_time")
@@ -198,7 +196,7 @@ def backfill_for_shop(rt: Runtime, shop: ShopRef | int, start: int, end: int, *,
     shop = ShopRef.of(shop)
     index = ShopIndex.read(rt, shop)
     tally = Tally()
-    store_orders(rt, rt.channel_of(shop).orders(shop.shop_id, int(start), int(end)), index, tally, shop.channel)
+    store_orders(rt, rt.channel_of(shop).orders(shop.shop_id, int(start), int(end)), index, tally)
     result = tally.result(shop, pulled=tally.stored, refreshed=0, window=[int(start), int(end)])
     if correct:
         result["stock"] = correct_stock(rt, shop)
