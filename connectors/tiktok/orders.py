@@ -128,7 +128,8 @@ def order_of(o: WireOrder, shop_id: int) -> Order:
     """An order in the project's words (an unknown status is kept as an open order, with a warning)."""
     status = TIKTOK_STATUS.get(o.status.upper())
     if status is None:
-        log.warning("order %s: unknown TikTok status %r, kept as an open order (%d)", o.id, o.status, UNKNOWN_STATUS)
+        log.warning("order %s: unknown TikTok status %r, kept as an open order (%d)", o.id, str(o.status)[:40],
+                    UNKNOWN_STATUS)
         status = UNKNOWN_STATUS
     a = o.recipient_address or Address()
     recipient = Recipient(name=a.name, phone=a.phone_number, address=a.full_address, district=a.district,
