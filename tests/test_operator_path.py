@@ -180,3 +180,26 @@ def test_the_lapak_command_prints_every_cause_on_its_own_line(monkeypatch, capsy
     monkeypatch.setattr(cli, "build_parser", Parser)
     assert cli.main(["sync"]) == 1
     assert capsys.readouterr().err.splitlines() == [f"lapak sync: {line}" for line in lines]
+
+
+def test_the_failure_automation_follows_the_notify_setting(prefect_server, tmp_path):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.client.orchestration import get_client
+
+    from flows.operators import failure_automation_name, keep_failure_automation
+    from schemas.errors import LapakError
+
+    cfg = tmp_path / "lapak.toml"
+    with pytest.raises(LapakError, match=r"no 'custom-webhook' block named 'nobody'.*slack-webhook"):
+        keep_failure_automation(cfg, "custom-webhook/nobody")
+    CustomWebhookNotificationBlock(name="ops", url="http://127.0.0.1:9/hook").save("ops-alerts", overwrite=True)
+    name = failure_automation_name(cfg)
+    for _ in range(2):  # a restart replaces it: still one
+        assert keep_failure_automation(cfg, "custom-webhook/ops-alerts") == name
+    with get_client(sync_client=True) as client:
+        kept = client.read_automations_by_name(name)
+        assert len(kept) == 1
+        assert kept[0].trigger.expect == {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}
+        assert '"prefect.resource.id":"prefect.tag.lapak"' in kept[0].trigger.model_dump_json()
+        assert keep_failure_automation(cfg, "") is None  # the setting removed: the automation goes
+        assert client.read_automations_by_name(name) == []
