@@ -53,15 +53,13 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from stages import Stages  # noqa: E402  (bench/ is this script's folder)
+from scale_world import KINDS, fmt_writes, sandbox_writes  # noqa: E402  (bench/ is this script's folder)
+from stages import Stages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TIME_GOAL_S = 5.0
-WRITE_PATHS = {"/create": "creates", "/edit": "edits", "/price/update": "prices", "/stock/update": "stocks",
-               "/active": "reactivate", "/inactive": "deactivate"}
-KINDS = ("creates", "edits", "reactivate", "prices", "stocks", "deactivate")
 HEADER = ["No", "Nama Produk", "Kategori", "Harga", "Stok", "Berat", "Deskripsi", "Foto 1", "Foto 2"]
 REGENCIES = ["Wonosobo", "Banyuwangi", "Jember", "Indramayu", "Cilacap", "Kendal", "Blitar", "Tulungagung",
              "Ponorogo", "Lombok Timur"]
@@ -179,27 +177,6 @@ class ThreadProfiles:
         out.write("\n--- by own time (tottime) ---\n")
         st.sort_stats("tottime").print_stats(20)
         return out.getvalue()
-
-
-def sandbox_writes(before: dict, after: dict) -> tuple[dict[str, int], dict[str, dict]]:
-    """Items written per kind, and every path's call/item delta, from two admin.stats() answers."""
-    deltas: dict[str, dict] = {}
-    for path, c in after["paths"].items():
-        b = before["paths"].get(path, {})
-        d = {k: c[k] - b.get(k, 0) for k in ("calls", "items", "http_429", "row_429")}
-        if any(d.values()):
-            deltas[path] = d
-    writes = dict.fromkeys(KINDS, 0)
-    for path, d in deltas.items():
-        for suffix, kind in WRITE_PATHS.items():
-            if path.endswith(suffix):
-                writes[kind] += d["items"]
-    return writes, deltas
-
-
-def fmt_writes(w: dict[str, int]) -> str:
-    nz = {k: v for k, v in w.items() if v}
-    return (", ".join(f"{k} {v}" for k, v in nz.items()) or "none") + f" (total {sum(w.values())})"
 
 
 # ---- the run -------------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ The block types people use, by slug (create one under **Blocks ▸ +**):
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
+from flows.serve import config_digest
 from schemas.errors import LapakError
 
 BLOCK_TYPES = {
@@ -35,8 +35,7 @@ BODY = "{{ flow_run.name }}: {{ flow_run.state.message }}\n{{ flow_run|ui_url }}
 
 def failure_automation_name(config_path: str | Path) -> str:
     """Stable for one configuration file: a restart replaces its automation, another file keeps its own."""
-    digest = hashlib.sha256(str(Path(config_path).resolve()).encode()).hexdigest()[:10]
-    return f"lapak-run-failed-{digest}"
+    return f"lapak-run-failed-{config_digest(config_path)}"
 
 
 def _block_id(client: Any, block: str) -> Any:

@@ -13,7 +13,7 @@ from flows.engine.runtime import Runtime, open_run, resources
 from flows.limits import shared_pacing
 from flows.logs import route_to_run_pages
 from schemas.errors import AuthError, NeedsOperator
-from schemas.operator import CONFIG_MISMATCH, Problem, cause_of, detail, operator_lines
+from schemas.operator import CONFIG_MISMATCH, Problem, every_shop, operator_failure
 
 SERVED_CONFIG = "LAPAK_SERVED_CONFIG"
 """Set by ``lapak serve`` for its runs (and on a work pool's deployments): the one configuration
@@ -35,8 +35,7 @@ def check_served_config(config_path: str) -> None:
         same = False
     if not same:
         problem = Problem(CONFIG_MISMATCH, str(config_path)[:300], f"this runner serves {served}")
-        lines = operator_lines([problem])
-        raise NeedsOperator("\n".join(lines), lines=lines, summary={"problem_details": [problem.as_dict()]})
+        raise operator_failure([problem], summary={"problem_details": [problem.as_dict()]})
 
 
 def flow_run_label() -> str:
@@ -81,8 +80,7 @@ def credentials_accepted(rt: Runtime) -> None:
     try:
         rt.check_credentials()
     except AuthError as err:
-        lines = operator_lines([Problem(cause_of(err), "every shop", detail(err))])
-        raise NeedsOperator("\n".join(lines), lines=lines) from None
+        raise operator_failure([every_shop(err)]) from None
 
 
 def task_resources(config_path: str) -> Runtime:

@@ -116,10 +116,14 @@ def build_deployments(config_path: str | Path, group_ids: Iterable[str]) -> list
     return [sync, orders, backfill]
 
 
+def config_digest(config_path: str | Path) -> str:
+    """10 hex digits naming one configuration file (its absolute path) in Prefect objects' names."""
+    return hashlib.sha256(str(Path(config_path).resolve()).encode()).hexdigest()[:10]
+
+
 def automation_name(config_path: str | Path) -> str:
     """The order-notification automation's name: stable for one configuration file, another's for another."""
-    digest = hashlib.sha256(str(Path(config_path).resolve()).encode()).hexdigest()[:10]
-    return f"lapak-orders-on-notification-{digest}"
+    return f"lapak-orders-on-notification-{config_digest(config_path)}"
 
 
 def notified_trigger(cfg: str) -> Any:

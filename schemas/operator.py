@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from schemas.errors import AuthError, CatalogueError, ChannelError, LapakError, ShopAuthorisationError
+from schemas.errors import AuthError, CatalogueError, ChannelError, LapakError, NeedsOperator, ShopAuthorisationError
 
 LINE_LIMIT = 200
 DETAIL_LIMIT = 70
@@ -124,6 +124,18 @@ def operator_lines(problems: list[Problem]) -> list[str]:
             head += f" ({_clip(detail, min(room, DETAIL_LIMIT))})"
         lines.append(_clip(head + tail, LINE_LIMIT))
     return lines
+
+
+def every_shop(err: BaseException) -> Problem:
+    """An error that stopped the whole run before any shop (credentials refused)."""
+    return Problem(cause_of(err), "every shop", detail(err))
+
+
+def operator_failure(problems: list[Problem], summary: dict | None = None,
+                     kind: type[NeedsOperator] = NeedsOperator) -> NeedsOperator | None:
+    """The run's failure saying :func:`operator_lines` of ``problems`` (None when there are none)."""
+    lines = operator_lines(problems)
+    return kind("\n".join(lines), summary=summary, lines=lines) if lines else None
 
 
 def causes_markdown() -> str:

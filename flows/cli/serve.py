@@ -24,7 +24,7 @@ from flows.serve import (
     skip_missed_runs,
 )
 from schemas.errors import AuthError, LapakError
-from schemas.operator import Problem, cause_of, detail, operator_lines
+from schemas.operator import every_shop, operator_lines
 
 
 def check_credentials(cfg: Path) -> None:
@@ -35,7 +35,7 @@ def check_credentials(cfg: Path) -> None:
     try:
         rt.check_credentials()
     except AuthError as err:
-        raise LapakError(operator_lines([Problem(cause_of(err), "every shop", detail(err))])[0]) from None
+        raise LapakError(operator_lines([every_shop(err)])[0]) from None
     finally:
         rt.close()
 

@@ -25,7 +25,7 @@ from flows.engine.stock import correct_stock
 from schemas.channel import ShopRef
 from schemas.dates import day_bounds
 from schemas.errors import NeedsOperator
-from schemas.operator import OTHER, Problem, cause_of, detail, operator_lines
+from schemas.operator import OTHER, Problem, cause_of, detail, operator_failure, operator_lines
 from schemas.orders import UNASSIGNED
 
 log = logging.getLogger("lapak.orders")
@@ -197,9 +197,8 @@ def needs_operator(summary: dict) -> OrdersRunError | None:
     problems = [Problem.from_dict(d) for d in summary.get("problem_details") or []]
     problems += [Problem(OTHER, f"shop {s}", e) for s, e in summary["errors"].items()
                  if f"shop {s}" not in {p.subject for p in problems}]
-    lines = operator_lines(problems)
-    summary["problems"] = lines
-    return OrdersRunError("\n".join(lines), summary, lines=lines)
+    summary["problems"] = operator_lines(problems)
+    return operator_failure(problems, summary=summary, kind=OrdersRunError)
 
 
 def raise_for_errors(summary: dict) -> None:

@@ -38,7 +38,7 @@ from schemas.errors import (
     NeedsOperator,
     ShopAuthorisationError,
 )
-from schemas.operator import SHRINK, Problem, cause_of, detail, operator_lines
+from schemas.operator import SHRINK, Problem, cause_of, detail, every_shop, operator_failure, operator_lines
 from schemas.plan import KINDS, WriteKind
 from schemas.skus import sku_prefix
 
@@ -67,8 +67,7 @@ class SyncReport:
     catalogues: dict[str, GroupCatalogue | Exception] = field(default_factory=dict)
     works: dict[ShopRef, ShopWork] = field(default_factory=dict)
     applied: dict[tuple[ShopRef, WriteKind], Applied] = field(default_factory=dict)
-    shop_errors: dict[ShopRef, str] = field(default_factory=dict)
-    shop_problems: dict[ShopRef, Problem] = field(default_factory=dict)  # the cause of each shop's error
+    shop_failures: dict[ShopRef, tuple[str, BaseException]] = field(default_factory=dict)  # what it was doing, why
     client: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. an authorisation ending soon
 
@@ -78,7 +77,14 @@ class SyncReport:
         out = [Problem(cause_of(err), gid, detail(err)) for gid, err in self.catalogues.items()
                if isinstance(err, Exception)]
         out += [Problem(SHRINK, gid, why) for w in self.works.values() for gid, why in w.held_groups.items()]
-        return out + list(self.shop_problems.values())
+        return out + [Problem(cause_of(err), f"shop {shop}", detail(err))
+                      for shop, (_, err) in self.shop_failures.items()]
+
+    @property
+    def shop_errors(self) -> dict[ShopRef, str]:
+        """Each failed shop's reason, as its groups' summary rows say it."""
+        return {shop: (f"{doing}: " if doing else "") + reason(err)
+                for shop, (doing, err) in self.shop_failures.items()}
 
     @property
     def problems(self) -> list[str]:
@@ -87,13 +93,13 @@ class SyncReport:
 
     def shop_failed(self, shop: ShopRef, err: BaseException, doing: str = "") -> None:
         """A shop's step failed (after its retries): noted for its groups' rows and the operator."""
-        self.shop_errors[shop] = (f"{doing}: " if doing else "") + reason(err)
-        self.shop_problems[shop] = Problem(cause_of(err), f"shop {shop}", detail(err))
+        self.shop_failures[shop] = (doing, err)
         log.error("shop %s: %s", shop, self.shop_errors[shop])
 
     def group_rows(self) -> list[dict]:
         """One summary row per group: rows in, listings, rejects, the writes made (or planned), errors."""
-        return [_group_row(self, gid, cat) for gid, cat in self.catalogues.items()]
+        shop_errors = self.shop_errors
+        return [_group_row(self, gid, cat, shop_errors) for gid, cat in self.catalogues.items()]
 
     def summary(self) -> dict:
         """What the run did, as plain JSON (the state store's run record, the flow's result)."""
@@ -115,9 +121,8 @@ class SyncReport:
 
     def needs_operator(self) -> NeedsOperator | None:
         """The run's failure when something needs an operator: one line per cause."""
-        if problems := self.problems:
-            return NeedsOperator("\n".join(problems), summary=self.summary(), lines=problems)
-        return None
+        problems = self.problem_list
+        return operator_failure(problems, summary=self.summary()) if problems else None
 
     def raise_for_problems(self) -> None:
         if (err := self.needs_operator()) is not None:
@@ -130,7 +135,7 @@ _COLUMN_OF = {"creates": "created", "edits": "edited", "prices": "price_updates"
               "deactivate": "deactivated", "reactivate": "reactivated", "held": "held"}
 
 
-def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception) -> dict:
+def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception, shop_errors: dict[ShopRef, str]) -> dict:
     if isinstance(cat, Exception):
         return {"group": gid, "stock_as_of": "", "note": "", "rows_in": 0, "listings": 0, "rejected": 0,
                 **_NO_WRITES, "photos_uploaded": 0, "errors": 1, "error": reason(cat)}
@@ -145,7 +150,7 @@ def _group_row(report: SyncReport, gid: str, cat: GroupCatalogue | Exception) ->
               for f in a.failed if f[0].startswith(prefix)]
     snap = next((w.snapshots[gid] for w in works if gid in w.snapshots), None)
     errors = [f"{sku}: {why}" for sku, why in failed[:5]]
-    broken = [f"shop {shop}: {why}" for shop, why in report.shop_errors.items()
+    broken = [f"shop {shop}: {why}" for shop, why in shop_errors.items()
               if cat.group.shop_on(shop.channel) == shop.shop_id]
     return {"group": gid, "stock_as_of": as_wib(snap.recorded_at) if snap else "",
             "note": next((w.notes[gid] for w in works if gid in w.notes), ""), "rows_in": cat.rows_in,
@@ -195,7 +200,7 @@ def _pull_and_correct(steps: Steps, report: SyncReport, shops: list[ShopRef]) ->
     corrected = settle({shop: steps.submit(correct_shop_stock, shop) for shop, res in pulled.items()
                         if not isinstance(res, Exception)})
     for shop, res in {**pulled, **corrected}.items():
-        if isinstance(res, Exception) and shop not in report.shop_errors:
+        if isinstance(res, Exception) and shop not in report.shop_failures:
             report.shop_failed(shop, res, "orders could not be pulled first")
 
 
@@ -206,7 +211,7 @@ def plan_shops(rt: Runtime, steps: Steps, report: SyncReport) -> None:
     by_shop = shops_of(rt, report)
     if not report.options.dry_run:
         _pull_and_correct(steps, report, list(by_shop))
-        by_shop = {shop: cats for shop, cats in by_shop.items() if shop not in report.shop_errors}
+        by_shop = {shop: cats for shop, cats in by_shop.items() if shop not in report.shop_failures}
     planned = settle({shop: steps.submit(plan_shop_work, shop, cats, report.options, pull=False)
                       for shop, cats in by_shop.items()})
     for shop, work in planned.items():
@@ -283,8 +288,7 @@ def run_sync(rt: Runtime, options: SyncOptions, steps: Steps) -> SyncReport:
         if run_id is not None:
             store.finish_run(run_id, "FAILED", {"error": f"{type(err).__name__}: {err}"})
         if isinstance(err, AuthError):  # said so on the run page, with what to check
-            lines = operator_lines([Problem(cause_of(err), "every shop", detail(err))])
-            raise NeedsOperator("\n".join(lines), lines=lines) from err
+            raise operator_failure([every_shop(err)]) from err
         raise
     if run_id is not None:
         store.finish_run(run_id, "FAILED" if report.problems else "COMPLETED", report.summary())
